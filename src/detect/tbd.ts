@@ -1,0 +1,439 @@
+/**
+ * Thresholded Blob Detection (TBD), paper section 4.2.
+ *
+ * The CNN output T(I) is thresholded at a sweep of levels τ_0 = max(T) > τ_1 > ... > τ_K,
+ * spaced logarithmically (the paper: "we need more accuracy for smaller τ values ... we used
+ * logarithmic steps"). N(τ) is the number of connected blobs above τ, and
+ * ΔN(τ_k) = N(τ_k) − N(τ_{k−1}). The chosen threshold τ* is
+ *   - 'closest' (paper text): the first level whose ΔN is as close as possible to Δmax;
+ *   - 'first-exceed' (the authors' code): stop as soon as ΔN exceeds Δmax and take the previous level
+ *     (the last level if it never does).
+ * Blobs above τ* smaller than Amin pixels are dropped (Fig. 6), and each remaining blob gives one
+ * source at its mean position (eq. 4), CNN-intensity-weighted centroid (eq. 5) or peak (eq. 6).
+ *
+ * Speed and memory: one pass activates pixels in decreasing order (bucketed by sweep level with a
+ * counting sort, no full sort) and grows blobs with union-find, so N(τ) for every level comes out
+ * of a single pass instead of relabelling the image per level. Only pixels at or above the sweep's
+ * lowest threshold ("active" pixels) get a union-find id; the id of a pixel is its rank among active
+ * pixels in raster order, found in O(1) from a bitset plus per-word prefix counts (2 bits per image
+ * pixel). Per active pixel we hold ~12 bytes (order, parent, size), so a 16384² map whose sweep
+ * activates 10% of the pixels needs ~0.4 GB beyond the map itself.
+ *
+ * Kernels are pure (STYLE.md habit 1): the input map is never modified.
+ */
+import type { Image } from '../core/image';
+import { UserInputError } from '../core/errors';
+import { findRoot, unionBySize } from '../core/union-find';
+
+/** How a blob's position is defined (paper eqs. 4–6). */
+export type CentreMethod = 'mean' | 'centroid' | 'peak';
+export const CENTRE_METHODS: readonly CentreMethod[] = Object.freeze(['mean', 'centroid', 'peak']);
+
+/** How τ* is picked from the ΔN curve. */
+export type StopRule = 'closest' | 'first-exceed';
+export const STOP_RULES: readonly StopRule[] = Object.freeze(['closest', 'first-exceed']);
+
+export interface TbdOptions {
+  /** Δmax: the blob-count increase per step that stops the sweep (paper 4.3 best: 100). */
+  deltaMax?: number;
+  /** Amin: smallest blob area in pixels kept as a source (paper 4.3 best: 10). */
+  aMin?: number;
+  /** Source position within a blob (paper 4.3 best: 'mean', eq. 4). */
+  centre?: CentreMethod;
+  /** 'closest' follows the paper's text; 'first-exceed' the authors' code. */
+  stopRule?: StopRule;
+  /** Logarithmic steps per factor of ten in τ. */
+  levelsPerDecade?: number;
+  /** The sweep goes down to max(T) · 10^−decades ... */
+  decades?: number;
+  /** ... and never below this absolute CNN value (0: no absolute floor). */
+  floor?: number;
+  /** Pixel connectivity of a blob: 4 (edges) or 8 (edges and corners). */
+  connectivity?: 4 | 8;
+}
+
+export type ResolvedTbdOptions = Readonly<Required<TbdOptions>>;
+
+export const DEFAULT_TBD_OPTIONS: ResolvedTbdOptions = Object.freeze({
+  deltaMax: 100,
+  aMin: 10,
+  centre: 'mean',
+  stopRule: 'closest',
+  levelsPerDecade: 20,
+  decades: 4,
+  floor: 0,
+  connectivity: 8,
+} as const);
+
+/** Blobs as columns (STYLE.md habit 5), ordered by decreasing CNN peak. */
+export interface BlobColumns {
+  readonly count: number;
+  /** Source position, 0-based pixel coordinates (CONTRACT.md), sub-pixel for mean/centroid. */
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+  /** Blob area in pixels at τ*. */
+  readonly area: Int32Array;
+  /** Largest CNN value in the blob, and where it is. */
+  readonly cnnPeak: Float32Array;
+  readonly peakX: Int32Array;
+  readonly peakY: Int32Array;
+}
+
+export interface TbdSweep {
+  /** τ_k, decreasing. Empty when the map has nothing to sweep. */
+  readonly thresholds: Float64Array;
+  /** N(τ_k), all blob sizes (Amin is applied after τ* is chosen, as in Fig. 6). Levels past an early stop are -1. */
+  readonly counts: Int32Array;
+  /** k*, or -1 when the map has nothing to sweep. */
+  readonly chosenIndex: number;
+  /** τ*, NaN when the map has nothing to sweep. */
+  readonly threshold: number;
+  /** Pixels at or above the lowest threshold (those that got a union-find id). */
+  readonly activePixels: number;
+}
+
+export interface TbdResult {
+  readonly blobs: BlobColumns;
+  readonly sweep: TbdSweep;
+  readonly options: ResolvedTbdOptions;
+}
+
+/** Merges options over the defaults and checks every field; errors name the option. */
+export function resolveTbdOptions(options: TbdOptions = {}): ResolvedTbdOptions {
+  const r = { ...DEFAULT_TBD_OPTIONS, ...dropUndefined(options) };
+  if (!Number.isFinite(r.deltaMax)) throw new UserInputError(`TBD deltaMax must be a finite number, got ${r.deltaMax}`);
+  if (!Number.isFinite(r.aMin) || r.aMin < 0) throw new UserInputError(`TBD aMin must be a number >= 0 (pixels), got ${r.aMin}`);
+  if (!CENTRE_METHODS.includes(r.centre)) {
+    throw new UserInputError(`TBD centre must be one of ${CENTRE_METHODS.join('|')}, got ${JSON.stringify(r.centre)}`);
+  }
+  if (!STOP_RULES.includes(r.stopRule)) {
+    throw new UserInputError(`TBD stopRule must be one of ${STOP_RULES.join('|')}, got ${JSON.stringify(r.stopRule)}`);
+  }
+  if (!Number.isFinite(r.levelsPerDecade) || r.levelsPerDecade <= 0) {
+    throw new UserInputError(`TBD levelsPerDecade must be > 0, got ${r.levelsPerDecade}`);
+  }
+  if (!Number.isFinite(r.decades) || r.decades <= 0) throw new UserInputError(`TBD decades must be > 0, got ${r.decades}`);
+  if (!Number.isFinite(r.floor) || r.floor < 0) throw new UserInputError(`TBD floor must be a number >= 0, got ${r.floor}`);
+  if (r.connectivity !== 4 && r.connectivity !== 8) {
+    throw new UserInputError(`TBD connectivity must be 4 or 8, got ${String(r.connectivity)}`);
+  }
+  if (r.levelsPerDecade * r.decades > 10000) {
+    throw new UserInputError(`TBD sweep too fine: levelsPerDecade × decades must be <= 10000, got ${r.levelsPerDecade * r.decades}`);
+  }
+  return Object.freeze(r);
+}
+
+/**
+ * Runs TBD on a CNN output map. Public entry: checks the image and options, then runs the core.
+ * A map with no positive finite pixel, or with no contrast (flat), gives an empty result.
+ * NaN pixels (blanks) are never part of a blob.
+ */
+export function thresholdedBlobDetection(map: Image, options: TbdOptions = {}): TbdResult {
+  checkImage(map);
+  return tbdCore(map, resolveTbdOptions(options));
+}
+
+/** The sweep thresholds for a map maximum: τ_k = max · 10^(−k / levelsPerDecade), k = 0..K, all ≥ the floor. */
+export function sweepThresholds(max: number, options: ResolvedTbdOptions): Float64Array {
+  const lowest = Math.max(options.floor, max * Math.pow(10, -options.decades));
+  const levels: number[] = [];
+  for (let k = 0; ; k++) {
+    const tau = max * Math.pow(10, -k / options.levelsPerDecade);
+    // 1e-12 relative slack so that decades × levelsPerDecade integer sweeps include their last level.
+    if (tau < lowest * (1 - 1e-12)) break;
+    levels.push(tau);
+  }
+  return Float64Array.from(levels);
+}
+
+/**
+ * Picks k* from the counts N(τ_k) (paper 4.2). Exported for tests and for tuning, which re-picks
+ * τ* for many Δmax values from one sweep.
+ */
+export function chooseLevel(counts: ArrayLike<number>, deltaMax: number, rule: StopRule): number {
+  const levels = counts.length;
+  if (levels === 0) return -1;
+  if (rule === 'first-exceed') {
+    for (let k = 1; k < levels; k++) {
+      if (counts[k] < 0) return k - 1; // sweep stopped early
+      if (counts[k] - counts[k - 1] > deltaMax) return k - 1;
+    }
+    return levels - 1;
+  }
+  if (levels === 1) return 0;
+  let best = 1;
+  let bestDistance = Infinity;
+  for (let k = 1; k < levels; k++) {
+    if (counts[k] < 0) break;
+    const distance = Math.abs(counts[k] - counts[k - 1] - deltaMax);
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = k;
+    }
+  }
+  return best;
+}
+
+function checkImage(map: Image): void {
+  const { width, height, data } = map;
+  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 0 || height < 0) {
+    throw new UserInputError(`CNN map width and height must be non-negative integers, got ${width}×${height}`);
+  }
+  if (!(data instanceof Float32Array)) throw new UserInputError('CNN map data must be a Float32Array');
+  if (data.length !== width * height) {
+    throw new UserInputError(`CNN map data length must be width × height = ${width * height}, got ${data.length}`);
+  }
+  if (width * height > 0x7fffffff) throw new UserInputError(`CNN map must have < 2^31 pixels, got ${width}×${height}`);
+}
+
+function emptyResult(options: ResolvedTbdOptions, thresholds = new Float64Array(0), counts = new Int32Array(0), chosenIndex = -1): TbdResult {
+  return {
+    blobs: {
+      count: 0,
+      x: new Float64Array(0),
+      y: new Float64Array(0),
+      area: new Int32Array(0),
+      cnnPeak: new Float32Array(0),
+      peakX: new Int32Array(0),
+      peakY: new Int32Array(0),
+    },
+    sweep: { thresholds, counts, chosenIndex, threshold: chosenIndex >= 0 ? thresholds[chosenIndex] : NaN, activePixels: 0 },
+    options,
+  };
+}
+
+/** The unchecked core: trusts the image and options (STYLE.md habit 2). */
+export function tbdCore(map: Image, options: ResolvedTbdOptions): TbdResult {
+  const { data, width, height } = map;
+  const n = width * height;
+
+  let max = -Infinity;
+  let min = Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (!Number.isFinite(v)) continue; // blanks (NaN) and infinities are never part of a blob
+    if (v > max) max = v;
+    if (v < min) min = v;
+  }
+  if (!(max > 0) || max === min) return emptyResult(options);
+
+  const thresholds = sweepThresholds(max, options);
+  const levels = thresholds.length;
+  if (levels === 0) return emptyResult(options);
+  const lowest = thresholds[levels - 1];
+
+  // Counting sort of active pixels by sweep level, and the active-pixel bitset.
+  const words = new Uint32Array((n + 31) >>> 5);
+  const bucketStart = new Int32Array(levels + 1);
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (v >= lowest && v <= max) {
+      bucketStart[levelOf(v, thresholds) + 1]++;
+      words[i >>> 5] |= 1 << (i & 31);
+    }
+  }
+  for (let k = 0; k < levels; k++) bucketStart[k + 1] += bucketStart[k];
+  const active = bucketStart[levels];
+  const wordRank = new Int32Array(words.length);
+  for (let w = 0, total = 0; w < words.length; w++) {
+    wordRank[w] = total;
+    total += popcount(words[w]);
+  }
+  const order = new Int32Array(active);
+  const fill = bucketStart.slice(0, levels);
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (v >= lowest && v <= max) order[fill[levelOf(v, thresholds)]++] = i;
+  }
+
+  const parent = new Int32Array(active).fill(-1);
+  const size = new Int32Array(active);
+  const ctx: SweepContext = { words, wordRank, parent, size, width, height, eight: options.connectivity === 8 };
+
+  // Pass 1: N(τ_k) for every level. The authors' rule can stop at the first level that exceeds Δmax.
+  const counts = new Int32Array(levels).fill(-1);
+  let blobs = 0;
+  let lastLevel = -1;
+  for (let k = 0; k < levels; k++) {
+    blobs += activateBucket(ctx, order, bucketStart[k], bucketStart[k + 1]);
+    counts[k] = blobs;
+    lastLevel = k;
+    if (options.stopRule === 'first-exceed' && k > 0 && counts[k] - counts[k - 1] > options.deltaMax) break;
+  }
+  const chosen = chooseLevel(counts, options.deltaMax, options.stopRule);
+
+  // Pass 2 (only if pass 1 went past k*): rebuild the blobs as they were at τ*.
+  if (chosen !== lastLevel) {
+    parent.fill(-1);
+    for (let k = 0; k <= chosen; k++) activateBucket(ctx, order, bucketStart[k], bucketStart[k + 1]);
+  }
+
+  const blobColumns = measureBlobs(map, ctx, order, bucketStart[chosen + 1], options);
+  return {
+    blobs: blobColumns,
+    sweep: { thresholds, counts, chosenIndex: chosen, threshold: thresholds[chosen], activePixels: active },
+    options,
+  };
+}
+
+interface SweepContext {
+  words: Uint32Array;
+  wordRank: Int32Array;
+  parent: Int32Array;
+  size: Int32Array;
+  width: number;
+  height: number;
+  eight: boolean;
+}
+
+/** Smallest k with v ≥ τ_k (thresholds decreasing, v ≥ τ_last). Binary search: no log per pixel. */
+function levelOf(v: number, thresholds: Float64Array): number {
+  let lo = 0;
+  let hi = thresholds.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (v >= thresholds[mid]) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function popcount(word: number): number {
+  let v = word - ((word >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
+
+/** Union-find id of pixel p if it is active, else -1. */
+function activeId(ctx: SweepContext, p: number): number {
+  const word = ctx.words[p >>> 5];
+  const bit = p & 31;
+  if (((word >>> bit) & 1) === 0) return -1;
+  return ctx.wordRank[p >>> 5] + popcount(word & ((1 << bit) - 1));
+}
+
+/**
+ * Adds the pixels order[from..to) and joins each to its already-added neighbours.
+ * Returns the change in the number of blobs.
+ */
+function activateBucket(ctx: SweepContext, order: Int32Array, from: number, to: number): number {
+  const { parent, size, width, height, eight } = ctx;
+  let delta = 0;
+  for (let i = from; i < to; i++) {
+    const p = order[i];
+    const id = activeId(ctx, p);
+    parent[id] = id;
+    size[id] = 1;
+    delta++;
+    const x = p % width;
+    const y = (p - x) / width;
+    const left = x > 0;
+    const right = x < width - 1;
+    const up = y > 0;
+    const down = y < height - 1;
+    if (left) delta -= join(ctx, id, p - 1);
+    if (right) delta -= join(ctx, id, p + 1);
+    if (up) {
+      delta -= join(ctx, id, p - width);
+      if (eight && left) delta -= join(ctx, id, p - width - 1);
+      if (eight && right) delta -= join(ctx, id, p - width + 1);
+    }
+    if (down) {
+      delta -= join(ctx, id, p + width);
+      if (eight && left) delta -= join(ctx, id, p + width - 1);
+      if (eight && right) delta -= join(ctx, id, p + width + 1);
+    }
+  }
+  return delta;
+}
+
+/** Joins id with neighbour pixel q if q is active and already added; 1 if two blobs merged. */
+function join(ctx: SweepContext, id: number, q: number): number {
+  const other = activeId(ctx, q);
+  if (other < 0 || ctx.parent[other] === -1) return 0;
+  return unionBySize(ctx.parent, ctx.size, id, other) ? 1 : 0;
+}
+
+/** Area cut and centres (paper eqs. 4–6) for the blobs formed by order[0..added). */
+function measureBlobs(map: Image, ctx: SweepContext, order: Int32Array, added: number, options: ResolvedTbdOptions): BlobColumns {
+  const { data, width } = map;
+  const { parent, size } = ctx;
+  // Number the kept roots. size[] is only needed for roots from here on, so it is reused to hold
+  // the blob index (as −1 − index) of kept roots and 0 for dropped ones: no extra per-pixel array.
+  let kept = 0;
+  for (let i = 0; i < added; i++) {
+    const id = activeId(ctx, order[i]);
+    if (parent[id] === id) size[id] = size[id] >= options.aMin ? -1 - kept++ : 0;
+  }
+  const area = new Int32Array(kept);
+  const sumX = new Float64Array(kept);
+  const sumY = new Float64Array(kept);
+  const sumI = new Float64Array(kept);
+  const sumIX = new Float64Array(kept);
+  const sumIY = new Float64Array(kept);
+  const peak = new Float32Array(kept).fill(-Infinity);
+  const peakPixel = new Int32Array(kept);
+  for (let i = 0; i < added; i++) {
+    const p = order[i];
+    const root = findRoot(parent, activeId(ctx, p));
+    const tag = size[root];
+    if (tag >= 0) continue;
+    const b = -1 - tag;
+    const v = data[p];
+    const x = p % width;
+    const y = (p - x) / width;
+    area[b]++;
+    sumX[b] += x;
+    sumY[b] += y;
+    sumI[b] += v;
+    sumIX[b] += v * x;
+    sumIY[b] += v * y;
+    // Pixels come in decreasing level, raster order within a level: ties keep the first seen.
+    if (v > peak[b]) {
+      peak[b] = v;
+      peakPixel[b] = p;
+    }
+  }
+
+  // Order by decreasing CNN peak (ties: raster order of the peak), so catalogues are deterministic.
+  const index = Array.from({ length: kept }, (_, i) => i);
+  index.sort((a, b) => peak[b] - peak[a] || peakPixel[a] - peakPixel[b]);
+  const out = {
+    count: kept,
+    x: new Float64Array(kept),
+    y: new Float64Array(kept),
+    area: new Int32Array(kept),
+    cnnPeak: new Float32Array(kept),
+    peakX: new Int32Array(kept),
+    peakY: new Int32Array(kept),
+  };
+  for (let j = 0; j < kept; j++) {
+    const b = index[j];
+    const px = peakPixel[b] % width;
+    const py = (peakPixel[b] - px) / width;
+    out.area[j] = area[b];
+    out.cnnPeak[j] = peak[b];
+    out.peakX[j] = px;
+    out.peakY[j] = py;
+    if (options.centre === 'mean') {
+      // eq. 4: the unweighted mean position of the blob's pixels
+      out.x[j] = sumX[b] / area[b];
+      out.y[j] = sumY[b] / area[b];
+    } else if (options.centre === 'centroid') {
+      // eq. 5: weighted by the CNN output I(r); all weights are ≥ τ* > 0
+      out.x[j] = sumIX[b] / sumI[b];
+      out.y[j] = sumIY[b] / sumI[b];
+    } else {
+      // eq. 6: the brightest CNN pixel
+      out.x[j] = px;
+      out.y[j] = py;
+    }
+  }
+  return out;
+}
+
+function dropUndefined<T extends object>(options: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  return out;
+}
