@@ -76,7 +76,8 @@ export function parseCard(text: string): FitsCard {
   }
   const card = text.padEnd(CARD_LENGTH, ' ');
   const rawKey = card.slice(0, 8);
-  const key = rawKey.trimEnd();
+  // Lower-case keywords are invalid FITS but occur in the wild; astropy accepts them with a warning.
+  const key = rawKey.trimEnd().toUpperCase();
 
   if (key === 'HIERARCH') return parseHierarch(card);
   if (!KEY_PATTERN.test(key) || (key.length > 0 && rawKey.trimStart() !== rawKey)) {
