@@ -1,0 +1,160 @@
+/**
+ * Tile executors: the piscina worker pool and the serial path. Both run `runTileTask`, so a test
+ * can assert that they give identical results (STYLE.md habit 8).
+ *
+ * The pool is bounded (STYLE.md habit 9): at most `workers` tiles compute and `maxQueue` wait;
+ * submitting beyond that is a typed error, and `runTiledInference` never does it because it waits
+ * for a free slot (`capacity`) before reading the next tile. A tile whose worker fails or crashes
+ * (e.g. out of memory under `resourceLimits`) rejects with an error naming the tile and the image;
+ * piscina replaces the dead worker, the other tiles keep running, and resubmitting the tile works.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Piscina } from 'piscina';
+import type { ResourceLimits } from 'node:worker_threads';
+import { DeepSourceError } from '../core/errors';
+import type { CnnRuntime } from '../model/runtime';
+import { describeTile } from './plan';
+import { runTileTask, type TileRequest, type TileResponse, transferablesOf } from './tile-task';
+import type { TileWorkerData } from './tile-worker';
+
+/** Anything that runs tiles: the pool or the serial path. */
+export interface TileExecutor {
+  /** Tiles that may be in flight at once before `runTile` would overflow. */
+  readonly capacity: number;
+  /** Runs one tile. The request's pixel buffer is transferred (detached) when a pool runs it. */
+  runTile(request: TileRequest): Promise<TileResponse>;
+  close(): Promise<void>;
+}
+
+/** A tile failed: names the tile and the image. `retriable` when the worker died (crash, OOM). */
+export class TileError extends DeepSourceError {
+  constructor(
+    readonly imageId: string,
+    readonly tileIndex: number,
+    message: string,
+    options: { retriable?: boolean; cause?: unknown } = {},
+  ) {
+    super(message, options);
+  }
+}
+
+/** More tiles submitted than the pool can hold; callers should wait for a free slot. */
+export class TileQueueFullError extends DeepSourceError {}
+
+/** The serial path: tiles run one at a time on the calling thread, with the same tile function. */
+export function createSerialExecutor(runtime: CnnRuntime): TileExecutor {
+  return {
+    capacity: 1,
+    async runTile(request) {
+      try {
+        return await runTileTask(runtime, request);
+      } catch (err) {
+        throw tileError(request, err, false);
+      }
+    },
+    async close() {
+      // The runtime belongs to the caller.
+    },
+  };
+}
+
+export interface TilePoolOptions {
+  /** Module exporting a CnnRuntimeFactory (absolute path or package name); see tile-worker.ts. */
+  runtimeModule: string;
+  /** The factory's export name, e.g. 'createOnnxRuntime'. */
+  runtimeExport: string;
+  modelDir: string;
+  /** Worker threads (≥ 1). */
+  workers: number;
+  /** Tiles that may wait beyond those computing. */
+  maxQueue: number;
+  /** onnxruntime intra-op threads per worker; 1, so that workers, not threads, use the cores. */
+  intraOpThreads?: number;
+  /** Per-worker V8 limits; a worker exceeding them dies and its tile fails with a retriable error. */
+  resourceLimits?: ResourceLimits;
+  /** Worker entry file; defaults to the compiled tile-worker.js next to this module. */
+  workerFile?: string;
+}
+
+/** Starts a piscina pool of tile workers. Each loads the model once, on its first tile. */
+export function createTilePool(options: TilePoolOptions): TileExecutor {
+  if (!Number.isSafeInteger(options.workers) || options.workers < 1) {
+    throw new DeepSourceError(`workers must be an integer >= 1, got ${options.workers}`);
+  }
+  if (!Number.isSafeInteger(options.maxQueue) || options.maxQueue < 0) {
+    throw new DeepSourceError(`maxQueue must be an integer >= 0, got ${options.maxQueue}`);
+  }
+  const workerData: TileWorkerData = {
+    runtimeModule: options.runtimeModule,
+    runtimeExport: options.runtimeExport,
+    modelDir: options.modelDir,
+    intraOpThreads: options.intraOpThreads ?? 1,
+  };
+  const piscina = new Piscina({
+    filename: options.workerFile ?? defaultWorkerFile(),
+    minThreads: options.workers,
+    maxThreads: options.workers,
+    concurrentTasksPerWorker: 1,
+    // maxQueue 0 would make piscina refuse work whenever all workers are busy; keep ≥ 1 slot.
+    maxQueue: Math.max(1, options.maxQueue),
+    idleTimeout: 60_000,
+    workerData,
+    resourceLimits: options.resourceLimits,
+  });
+  const capacity = options.workers + Math.max(1, options.maxQueue);
+  let inFlight = 0;
+  let closed = false;
+  return {
+    capacity,
+    async runTile(request) {
+      if (closed) throw new DeepSourceError('the tile pool is closed');
+      if (inFlight >= capacity) {
+        throw new TileQueueFullError(`tile pool is full (${capacity} tiles in flight); wait for a tile to finish`);
+      }
+      inFlight++;
+      try {
+        return (await piscina.run(request, { transferList: transferablesOf(request) })) as TileResponse;
+      } catch (err) {
+        throw tileError(request, err, isWorkerDeath(err));
+      } finally {
+        inFlight--;
+      }
+    },
+    async close() {
+      closed = true;
+      await piscina.destroy();
+    },
+  };
+}
+
+function tileError(request: TileRequest, err: unknown, retriable: boolean): TileError {
+  const reason = err instanceof Error ? err.message : String(err);
+  const what = retriable ? 'its worker died' : 'failed';
+  return new TileError(
+    request.imageId,
+    request.tileIndex,
+    `${describeTile({ index: request.tileIndex, window: request.window })} of image ${request.imageId} ${what}: ${reason}`,
+    { retriable, cause: err },
+  );
+}
+
+/** Worker exit or resource-limit kills (ERR_WORKER_OUT_OF_MEMORY, "worker exited"): worth a retry. */
+function isWorkerDeath(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'ERR_WORKER_OUT_OF_MEMORY' || code === 'ERR_WORKER_INIT_FAILED') return true;
+  const message = err instanceof Error ? err.message : '';
+  return /worker (exited|terminated)|out of memory/i.test(message);
+}
+
+/**
+ * The compiled worker. Under ts sources (jest) there is no .js next to this file, so use dist/;
+ * tests normally pass `workerFile` (a shim that compiles the .ts sources on the fly) instead.
+ */
+export function defaultWorkerFile(): string {
+  const here = path.join(__dirname, 'tile-worker.js');
+  if (fs.existsSync(here)) return here;
+  const built = path.resolve(__dirname, '../../dist/tiling/tile-worker.js');
+  if (fs.existsSync(built)) return built;
+  throw new DeepSourceError(`tile worker not found at ${here} or ${built}; run \`npx tsc -p tsconfig.json\` first`);
+}
