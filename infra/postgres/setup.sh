@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# PostgreSQL 15 with the q3c sky index (Koposov & Bartunov 2006), from Debian packages.
+# Used by the catalogue database sink (src/adapters/postgres.ts) and its integration tests.
+. "$(dirname "$0")/../lib.sh"
+ensure_apt postgresql postgresql-15-q3c
