@@ -129,7 +129,7 @@ export function createTilePool(options: TilePoolOptions): TileExecutor {
 }
 
 function tileError(request: TileRequest, err: unknown, retriable: boolean): TileError {
-  const reason = err instanceof Error ? err.message : String(err);
+  const reason = messageOf(err);
   const what = retriable ? 'its worker died' : 'failed';
   return new TileError(
     request.imageId,
@@ -143,8 +143,13 @@ function tileError(request: TileRequest, err: unknown, retriable: boolean): Tile
 function isWorkerDeath(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 'ERR_WORKER_OUT_OF_MEMORY' || code === 'ERR_WORKER_INIT_FAILED') return true;
-  const message = err instanceof Error ? err.message : '';
-  return /worker (exited|terminated)|out of memory/i.test(message);
+  return /worker (exited|terminated)|out of memory/i.test(messageOf(err));
+}
+
+/** An error's message; errors cloned from a worker may come from another realm, so no instanceof. */
+function messageOf(err: unknown): string {
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(err);
 }
 
 /**

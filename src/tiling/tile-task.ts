@@ -7,6 +7,7 @@
  * normalises exactly like the whole image), runs the CNN on the window and returns only the core:
  * the margins, whose outputs saw zero padding instead of their real neighbours, are dropped.
  */
+import { types } from 'node:util';
 import type { CnnRuntime } from '../model/runtime';
 import { normaliseInput } from '../model/normalise';
 import { DeepSourceError } from '../core/errors';
@@ -39,8 +40,9 @@ export interface TileResponse {
 /** The buffers a request or response hands over instead of copying. */
 export function transferablesOf(message: TileRequest | TileResponse): ArrayBuffer[] {
   const view = 'pixels' in message ? message.pixels : message.output;
-  return view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength
-    ? [view.buffer]
+  // util.types, not instanceof: buffers may come from another realm (vm contexts, test runners).
+  return types.isArrayBuffer(view.buffer) && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength
+    ? [view.buffer as ArrayBuffer]
     : [];
 }
 
