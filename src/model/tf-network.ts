@@ -13,9 +13,12 @@
  *     filter ([H, W, B, O]), giving [C, 5, 5, O]; equal within float32 rounding (summation order).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ensureTrainingGradients } from './tf-gradients';
 import { CONV_LAYERS, KERNEL_SIZE, PARAMETERS, type NetworkWeights } from './network';
 
 const PAD = (KERNEL_SIZE - 1) / 2;
+
+ensureTrainingGradients();
 
 function convSameForwardGradImpl(x: tf.Tensor4D, w: tf.Tensor4D, save: tf.GradSaveFunc): { value: tf.Tensor4D; gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => tf.Tensor[] } {
   save([x, w]);
