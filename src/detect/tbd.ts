@@ -23,7 +23,7 @@
  */
 import type { Image } from '../core/image';
 import { UserInputError } from '../core/errors';
-import { findRoot, unionBySize } from '../core/union-find';
+import { findRoot } from '../core/union-find';
 
 /** How a blob's position is defined (paper eqs. 4–6). */
 export type CentreMethod = 'mean' | 'centroid' | 'peak';
@@ -225,10 +225,11 @@ export function tbdCore(map: Image, options: ResolvedTbdOptions): TbdResult {
   // Counting sort of active pixels by sweep level, and the active-pixel bitset.
   const words = new Uint32Array((n + 31) >>> 5);
   const bucketStart = new Int32Array(levels + 1);
+  const levelsPerLn = options.levelsPerDecade / Math.LN10;
   for (let i = 0; i < n; i++) {
     const v = data[i];
     if (v >= lowest && v <= max) {
-      bucketStart[levelOf(v, thresholds) + 1]++;
+      bucketStart[levelOf(v, thresholds, levelsPerLn) + 1]++;
       words[i >>> 5] |= 1 << (i & 31);
     }
   }
@@ -241,14 +242,20 @@ export function tbdCore(map: Image, options: ResolvedTbdOptions): TbdResult {
   }
   const order = new Int32Array(active);
   const fill = bucketStart.slice(0, levels);
-  for (let i = 0; i < n; i++) {
-    const v = data[i];
-    if (v >= lowest && v <= max) order[fill[levelOf(v, thresholds)]++] = i;
+  // Second visit of the active pixels only, through the bitset (inactive words are skipped).
+  for (let w = 0; w < words.length; w++) {
+    let bits = words[w];
+    while (bits !== 0) {
+      const bit = 31 - Math.clz32(bits & -bits);
+      bits &= bits - 1;
+      const i = (w << 5) | bit;
+      order[fill[levelOf(data[i], thresholds, levelsPerLn)]++] = i;
+    }
   }
 
   const parent = new Int32Array(active).fill(-1);
   const size = new Int32Array(active);
-  const ctx: SweepContext = { words, wordRank, parent, size, width, height, eight: options.connectivity === 8 };
+  const ctx: SweepContext = { words, added: new Uint32Array(words.length), wordRank, parent, size, width, height, eight: options.connectivity === 8 };
 
   // Pass 1: N(τ_k) for every level. The authors' rule can stop at the first level that exceeds Δmax.
   const counts = new Int32Array(levels).fill(-1);
@@ -265,6 +272,7 @@ export function tbdCore(map: Image, options: ResolvedTbdOptions): TbdResult {
   // Pass 2 (only if pass 1 went past k*): rebuild the blobs as they were at τ*.
   if (chosen !== lastLevel) {
     parent.fill(-1);
+    ctx.added.fill(0);
     for (let k = 0; k <= chosen; k++) activateBucket(ctx, order, bucketStart[k], bucketStart[k + 1]);
   }
 
@@ -277,7 +285,10 @@ export function tbdCore(map: Image, options: ResolvedTbdOptions): TbdResult {
 }
 
 interface SweepContext {
+  /** Active pixels (at or above the lowest threshold), one bit per image pixel. */
   words: Uint32Array;
+  /** Pixels already added to the union-find in this pass, one bit per image pixel. */
+  added: Uint32Array;
   wordRank: Int32Array;
   parent: Int32Array;
   size: Int32Array;
@@ -286,16 +297,19 @@ interface SweepContext {
   eight: boolean;
 }
 
-/** Smallest k with v ≥ τ_k (thresholds decreasing, v ≥ τ_last). Binary search: no log per pixel. */
-function levelOf(v: number, thresholds: Float64Array): number {
-  let lo = 0;
-  let hi = thresholds.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (v >= thresholds[mid]) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
+/**
+ * Smallest k with v ≥ τ_k (thresholds decreasing, τ_last ≤ v ≤ τ_0). The logarithm gives the level
+ * directly (τ_k = τ_0 · 10^(−k/levelsPerDecade)); the two loops only repair rounding at level edges,
+ * so the result is exact against the stored thresholds.
+ */
+function levelOf(v: number, thresholds: Float64Array, levelsPerLn: number): number {
+  const last = thresholds.length - 1;
+  let k = Math.floor(Math.log(thresholds[0] / v) * levelsPerLn);
+  if (k > last) k = last;
+  if (k < 0) k = 0;
+  while (k > 0 && v >= thresholds[k - 1]) k--;
+  while (k < last && v < thresholds[k]) k++;
+  return k;
 }
 
 function popcount(word: number): number {
@@ -315,43 +329,69 @@ function activeId(ctx: SweepContext, p: number): number {
 /**
  * Adds the pixels order[from..to) and joins each to its already-added neighbours.
  * Returns the change in the number of blobs.
+ *
+ * With 8-connectivity the eight neighbours form a ring in which consecutive members touch by an
+ * edge, so two consecutive added neighbours are already in one blob: only the first neighbour of
+ * each run of added ring members needs a union (at most four, usually one). An "added" bitset
+ * answers the membership test without computing a union-find id.
  */
 function activateBucket(ctx: SweepContext, order: Int32Array, from: number, to: number): number {
-  const { parent, size, width, height, eight } = ctx;
+  const { parent, size, added, width, height, eight } = ctx;
+  // Ring order: NW, N, NE, E, SE, S, SW, W.
+  const ring = [-width - 1, -width, -width + 1, 1, width + 1, width, width - 1, -1];
   let delta = 0;
   for (let i = from; i < to; i++) {
     const p = order[i];
+    const x = p % width;
+    const y = (p - x) / width;
     const id = activeId(ctx, p);
     parent[id] = id;
     size[id] = 1;
+    added[p >>> 5] |= 1 << (p & 31);
     delta++;
-    const x = p % width;
-    const y = (p - x) / width;
     const left = x > 0;
     const right = x < width - 1;
     const up = y > 0;
     const down = y < height - 1;
-    if (left) delta -= join(ctx, id, p - 1);
-    if (right) delta -= join(ctx, id, p + 1);
+    let mask = 0;
     if (up) {
-      delta -= join(ctx, id, p - width);
-      if (eight && left) delta -= join(ctx, id, p - width - 1);
-      if (eight && right) delta -= join(ctx, id, p - width + 1);
+      if (left && isAdded(added, p - width - 1)) mask |= 1;
+      if (isAdded(added, p - width)) mask |= 2;
+      if (right && isAdded(added, p - width + 1)) mask |= 4;
     }
+    if (right && isAdded(added, p + 1)) mask |= 8;
     if (down) {
-      delta -= join(ctx, id, p + width);
-      if (eight && left) delta -= join(ctx, id, p + width - 1);
-      if (eight && right) delta -= join(ctx, id, p + width + 1);
+      if (right && isAdded(added, p + width + 1)) mask |= 16;
+      if (isAdded(added, p + width)) mask |= 32;
+      if (left && isAdded(added, p + width - 1)) mask |= 64;
+    }
+    if (left && isAdded(added, p - 1)) mask |= 128;
+    if (!eight) mask &= 2 | 8 | 32 | 128; // edges only; these never touch each other, so no run trick
+    if (mask === 0) continue;
+    let unions = eight ? mask & ~(((mask << 1) | (mask >>> 7)) & 0xff) : mask;
+    if (unions === 0) unions = 1; // all eight added: one ring, one union
+    let root = id;
+    for (let j = 0; j < 8; j++) {
+      if ((unions & (1 << j)) === 0) continue;
+      const other = findRoot(parent, activeId(ctx, p + ring[j]));
+      if (other === root) continue;
+      // union by size
+      if (size[root] < size[other]) {
+        parent[root] = other;
+        size[other] += size[root];
+        root = other;
+      } else {
+        parent[other] = root;
+        size[root] += size[other];
+      }
+      delta--;
     }
   }
   return delta;
 }
 
-/** Joins id with neighbour pixel q if q is active and already added; 1 if two blobs merged. */
-function join(ctx: SweepContext, id: number, q: number): number {
-  const other = activeId(ctx, q);
-  if (other < 0 || ctx.parent[other] === -1) return 0;
-  return unionBySize(ctx.parent, ctx.size, id, other) ? 1 : 0;
+function isAdded(added: Uint32Array, q: number): boolean {
+  return ((added[q >>> 5] >>> (q & 31)) & 1) !== 0;
 }
 
 /** Area cut and centres (paper eqs. 4–6) for the blobs formed by order[0..added). */
