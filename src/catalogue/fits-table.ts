@@ -7,7 +7,9 @@
  *
  * Header strings must be printable ASCII (FITS 4.0 section 4.2.1). Non-ASCII characters and the
  * backslash are written as JSON-style escapes (\u00e9, \\) and unescaped by our reader.
- * String columns (TFORM nA) hold UTF-8 bytes padded with spaces.
+ * String columns (TFORM nA) hold UTF-8 bytes ended by NUL padding (FITS 4.0 section 7.3.3.1), so
+ * trailing spaces survive our round trip; a column with a value ending in whitespace gets one extra
+ * byte so that every value has its NUL. (astropy strips trailing spaces from character columns.)
  */
 import { FormatError } from '../core/errors';
 import type { Column, ColumnInfo, ColumnTable } from './table';
@@ -93,7 +95,11 @@ export function encodeFitsTable(table: ColumnTable, extname = 'CATALOGUE'): Uint
   const encodedStrings = cols.map((c) => (Array.isArray(c) ? c.map((s) => encoder.encode(s)) : undefined));
   const widths = cols.map((c, i) => {
     const enc = encodedStrings[i];
-    if (enc) return Math.max(1, ...enc.map((b) => b.length));
+    if (enc) {
+      const longest = enc.reduce((m, b) => Math.max(m, b.length), 0);
+      const trailingSpace = (cols[i] as string[]).some((v) => /\s$/.test(v));
+      return Math.max(1, longest + (trailingSpace ? 1 : 0));
+    }
     return TFORM[columnTypeOf(c) as Exclude<ColumnType, 'string'>].size;
   });
   const offsets: number[] = [];
@@ -159,7 +165,7 @@ export function encodeFitsTable(table: ColumnTable, extname = 'CATALOGUE'): Uint
       const enc = encodedStrings[c]!;
       for (let r = 0; r < n; r++, at += rowBytes) {
         out.set(enc[r], at);
-        out.fill(0x20, at + enc[r].length, at + widths[c]);
+        // The buffer is zero-filled: the rest of the field is already NUL.
       }
     } else if (col instanceof Float64Array) for (let r = 0; r < n; r++, at += rowBytes) view.setFloat64(at, col[r], false);
     else if (col instanceof Float32Array) for (let r = 0; r < n; r++, at += rowBytes) view.setFloat32(at, col[r], false);
@@ -269,11 +275,11 @@ function decodeBintable(bytes: Uint8Array, at: number, get: (k: string) => strin
     for (let r = 0; r < n; r++, p += rowBytes) {
       switch (code) {
         case 'A': {
-          let e = p + repeat;
-          while (e > p && (bytes[e - 1] === 0x20 || bytes[e - 1] === 0)) e--;
-          let z = p;
-          while (z < e && bytes[z] !== 0) z++;
-          (col as string[])[r] = decoder.decode(bytes.subarray(p, z));
+          // NUL ends the value; without one, trailing spaces are padding (FITS 4.0 section 7.3.3.1).
+          let e = p;
+          while (e < p + repeat && bytes[e] !== 0) e++;
+          if (e === p + repeat) while (e > p && bytes[e - 1] === 0x20) e--;
+          (col as string[])[r] = decoder.decode(bytes.subarray(p, e));
           break;
         }
         case 'D': (col as Float64Array)[r] = view.getFloat64(p, false); break;

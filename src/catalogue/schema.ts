@@ -110,6 +110,10 @@ export function buildTruthTable(columns: TruthColumns, provenance: Provenance = 
   return { columns: out, info: infoOf(TRUTH_COLUMNS), metadata: provenanceMetadata('truth', provenance) };
 }
 
+/**
+ * Builds a detection catalogue. Inputs are not modified; a typed array that already has the
+ * schema's type becomes the column as is (no copy), anything else is converted.
+ */
 export function buildDetectionTable(columns: DetectionColumns, provenance: Provenance = {}): ColumnTable {
   const n = commonLength(columns as unknown as Record<string, ArrayLike<unknown> | string | undefined>, 'detection catalogue');
   const imageIds = typeof columns.image_id === 'string' ? new Array<string>(n).fill(columns.image_id) : [...columns.image_id];
