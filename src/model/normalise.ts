@@ -12,10 +12,10 @@
  * - Robust to the noise level: pixel values are expressed in units of the noise (SNR), so images of
  *   different depth or weighting look alike to the CNN. σ comes from the median absolute deviation,
  *   which a few bright pixels (or a few hundred point sources) do not move.
- * - Robust to a few bright pixels: nothing is scaled by the image maximum. Below ~SOFTENING σ the
- *   map is linear to within 6 % (asinh(u) ≈ u − u³/6), so faint sources (SNR ≲ 10, the regime that
- *   matters, paper section 5) are untouched; a 10⁴ σ source maps to ~76 instead of 10⁴, which keeps
- *   activations and the training loss well-conditioned.
+ * - Robust to a few bright pixels: nothing is scaled by the image maximum. The stretch is close to
+ *   linear for faint pixels (asinh(u) ≈ u − u³/6: within 1.5 % at 3σ, 5 % at 6σ), the regime that
+ *   matters (paper section 5), and compresses bright ones: a 10⁴ σ source maps to ~76 instead of
+ *   10⁴, which keeps activations and the training loss well-conditioned.
  * - Tiles normalise like the whole image: given σ the map is pixel-wise, so the caller estimates σ
  *   once per image and every tile (and every training patch) gets exactly the same values as the
  *   corresponding pixels of the full normalised image.
