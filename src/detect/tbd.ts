@@ -77,6 +77,8 @@ export interface BlobColumns {
   readonly cnnPeak: Float32Array;
   readonly peakX: Int32Array;
   readonly peakY: Int32Array;
+  /** 1 if the blob touches the image edge or a blank (non-finite) pixel, so its position may be biased. */
+  readonly touchesEdge: Uint8Array;
 }
 
 export interface TbdSweep {
@@ -196,6 +198,7 @@ function emptyResult(options: ResolvedTbdOptions, thresholds = new Float64Array(
       cnnPeak: new Float32Array(0),
       peakX: new Int32Array(0),
       peakY: new Int32Array(0),
+      touchesEdge: new Uint8Array(0),
     },
     sweep: { thresholds, counts, chosenIndex, threshold: chosenIndex >= 0 ? thresholds[chosenIndex] : NaN, activePixels: 0 },
     options,
@@ -396,7 +399,7 @@ function isAdded(added: Uint32Array, q: number): boolean {
 
 /** Area cut and centres (paper eqs. 4–6) for the blobs formed by order[0..added). */
 function measureBlobs(map: Image, ctx: SweepContext, order: Int32Array, added: number, options: ResolvedTbdOptions): BlobColumns {
-  const { data, width } = map;
+  const { data, width, height } = map;
   const { parent, size } = ctx;
   // Number the kept roots. size[] is only needed for roots from here on, so it is reused to hold
   // the blob index (as −1 − index) of kept roots and 0 for dropped ones: no extra per-pixel array.
@@ -413,6 +416,7 @@ function measureBlobs(map: Image, ctx: SweepContext, order: Int32Array, added: n
   const sumIY = new Float64Array(kept);
   const peak = new Float32Array(kept).fill(-Infinity);
   const peakPixel = new Int32Array(kept);
+  const edge = new Uint8Array(kept);
   for (let i = 0; i < added; i++) {
     const p = order[i];
     const root = findRoot(parent, activeId(ctx, p));
@@ -433,6 +437,10 @@ function measureBlobs(map: Image, ctx: SweepContext, order: Int32Array, added: n
       peak[b] = v;
       peakPixel[b] = p;
     }
+    if (edge[b] === 0) {
+      if (x === 0 || y === 0 || x === width - 1 || y === height - 1) edge[b] = 1;
+      else if (!Number.isFinite(data[p - 1]) || !Number.isFinite(data[p + 1]) || !Number.isFinite(data[p - width]) || !Number.isFinite(data[p + width])) edge[b] = 1;
+    }
   }
 
   // Order by decreasing CNN peak (ties: raster order of the peak), so catalogues are deterministic.
@@ -446,9 +454,11 @@ function measureBlobs(map: Image, ctx: SweepContext, order: Int32Array, added: n
     cnnPeak: new Float32Array(kept),
     peakX: new Int32Array(kept),
     peakY: new Int32Array(kept),
+    touchesEdge: new Uint8Array(kept),
   };
   for (let j = 0; j < kept; j++) {
     const b = index[j];
+    out.touchesEdge[j] = edge[b];
     const px = peakPixel[b] % width;
     const py = (peakPixel[b] - px) / width;
     out.area[j] = area[b];

@@ -64,6 +64,8 @@ describe('thresholdedBlobDetection on a hand-worked map', () => {
     expect(Array.from(mean.y)).toEqual([0, 0, 2]);
     expect(Array.from(mean.peakX)).toEqual([0, 5, 3]);
     expect(Array.from(mean.peakY)).toEqual([0, 0, 2]);
+    // all three touch the image border (rows 0 and 2 of a 3-row map)
+    expect(Array.from(mean.touchesEdge)).toEqual([1, 1, 1]);
 
     const centroid = thresholdedBlobDetection(MAP, { ...SWEEP, deltaMax: 2, centre: 'centroid' }).blobs;
     expect(centroid.x[0]).toBeCloseTo(20 / 120, 14); // (100·0 + 20·1) / 120
@@ -113,6 +115,20 @@ describe('connectivity, merging and blanks', () => {
     const nanPeak = thresholdedBlobDetection(img([[NaN, 3, 0, NaN]]), { aMin: 1 });
     expect(nanPeak.blobs.count).toBe(1);
     expect(nanPeak.blobs.x[0]).toBe(1);
+  });
+
+  test('touchesEdge marks blobs next to the border or a blank pixel only', () => {
+    const map = img([
+      [0, 0, 0, 0, 0, 0],
+      [0, 9, 0, 0, 9, NaN],
+      [0, 0, 0, 0, 0, 0],
+      [0, 0, 9, 0, 0, 0],
+      [9, 0, 0, 0, 0, 0],
+    ]);
+    const blobs = thresholdedBlobDetection(map, { aMin: 1, deltaMax: 0, levelsPerDecade: 1, decades: 1 }).blobs;
+    expect(blobs.count).toBe(4);
+    const byPosition = new Map(Array.from({ length: 4 }, (_, i) => [`${blobs.x[i]},${blobs.y[i]}`, blobs.touchesEdge[i]]));
+    expect(Object.fromEntries(byPosition)).toEqual({ '1,1': 0, '4,1': 1, '2,3': 0, '0,4': 1 });
   });
 
   test('infinite pixels are treated as blank', () => {

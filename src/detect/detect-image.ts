@@ -1,0 +1,227 @@
+/**
+ * `detectImage`: one image from pixels to catalogue (paper Fig. 7):
+ *   noise estimate → normalise → CNN, tile by tile (src/tiling) → blank pixels masked → TBD
+ *   (tbd.ts, paper section 4.2) → catalogue rows (catalogue-rows.ts).
+ *
+ * The CNN runs through a TileExecutor (the piscina pool or the serial path on a CnnRuntime); the
+ * caller (CLI, pipeline wiring) picks it, so nothing here imports an SDK. `detectFitsImage` adds the
+ * FITS read (header, WCS, beam) in front.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import type { Image } from '../core/image';
+import { UserInputError } from '../core/errors';
+import { madSigma } from '../core/stats';
+import { estimateNoiseSigma } from '../model/normalise';
+import { openFits } from '../fits/read';
+import { Wcs } from '../fits/wcs';
+import { beamFromHeader, beamSizeDeg } from '../fits/beam';
+import type { Beam, FitsHeader } from '../fits/types';
+import { runTiledInference } from '../tiling/stitch';
+import { resolveTilingOptions, type TilePlan } from '../tiling/plan';
+import type { TileExecutor } from '../tiling/pool';
+import type { ColumnTable } from '../catalogue/table';
+import type { Provenance } from '../catalogue/provenance';
+import { thresholdedBlobDetection, type TbdOptions, type TbdResult } from './tbd';
+import { catalogueRows, type NoiseModel, type PixelToSky } from './catalogue-rows';
+
+/**
+ * Noise for the catalogue's local_rms/snr: 'mad-local-rms' (default, real images) or one value for
+ * the whole image (the simulator's border std, CONTRACT.md SNR).
+ */
+export type DetectNoise = { estimator: 'mad-local-rms'; boxPx?: number } | { estimator: 'border-std' | 'global'; sigma: number };
+
+export interface DetectImageOptions {
+  /** Names the image in the catalogue (image_id), in errors and in tile requests. */
+  imageId: string;
+  /** Runs CNN tiles: createTilePool(...) or createSerialExecutor(runtime). */
+  executor: TileExecutor;
+  /** Tile window and overlap (px); defaults from src/tiling/plan.ts. */
+  tile?: number;
+  overlap?: number;
+  tbd?: TbdOptions;
+  noise?: DetectNoise;
+  /** Sky positions; without one ra_deg/dec_deg are NaN. */
+  wcs?: PixelToSky | null;
+  provenance?: Provenance;
+  /** Progress: called after each tile. */
+  onTile?: (done: number, total: number) => void;
+}
+
+export interface DetectImageResult {
+  readonly table: ColumnTable;
+  /** The CNN output map, NaN where the input is blank. */
+  readonly cnn: Image;
+  readonly tbd: TbdResult;
+  /** Image-wide robust noise sigma used to normalise the CNN input (NaN if the image has none). */
+  readonly noiseSigma: number;
+  readonly plan: TilePlan | null;
+  readonly seconds: { cnn: number; tbd: number; rows: number };
+}
+
+/**
+ * Robust image noise for normalisation: the MAD sigma of the whole image; when more than half the
+ * finite pixels are exactly 0 (zero-padded borders), the MAD of the non-zero ones. NaN when the
+ * image has no spread at all (nothing to detect).
+ */
+export function imageNoiseSigma(image: Image): number {
+  try {
+    return estimateNoiseSigma(image);
+  } catch (err) {
+    if (!(err instanceof UserInputError)) throw err;
+  }
+  const nonZero = image.data.filter((v) => v !== 0 && Number.isFinite(v));
+  const sigma = nonZero.length > 0 ? madSigma(nonZero) : NaN;
+  return sigma > 0 ? sigma : NaN;
+}
+
+/** Runs the whole detection on an image in memory. An image with nothing in it gives an empty table. */
+export async function detectImage(image: Image, options: DetectImageOptions): Promise<DetectImageResult> {
+  const { width, height, data } = image;
+  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 1 || height < 1 || data.length !== width * height) {
+    throw new UserInputError(`image ${options.imageId}: expected a non-empty width × height image, got ${width}×${height} with ${data.length} pixels`);
+  }
+  const tiling = resolveTilingOptions({ tile: options.tile, overlap: options.overlap, workers: 0 }, { allowSerial: true });
+  const noise = options.noise ?? { estimator: 'mad-local-rms' };
+  if (noise.estimator !== 'mad-local-rms' && !(noise.sigma > 0 && Number.isFinite(noise.sigma))) {
+    throw new UserInputError(`${noise.estimator} noise for image ${options.imageId} must be a positive number, got ${noise.sigma}`);
+  }
+  const sigma = imageNoiseSigma(image);
+
+  const t0 = performance.now();
+  let cnn: Image;
+  let plan: TilePlan | null = null;
+  if (Number.isFinite(sigma)) {
+    const result = await runTiledInference(image, {
+      imageId: options.imageId,
+      noiseSigma: sigma,
+      executor: options.executor,
+      tiling,
+      onTile: options.onTile,
+    });
+    cnn = result.output;
+    plan = result.plan;
+    // Blank input pixels never become sources: the CNN saw 0 there, TBD sees nothing.
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) cnn.data[i] = NaN;
+  } else {
+    // No spread (blank or constant image): nothing can be detected; the map is blank.
+    cnn = { data: new Float32Array(data.length).fill(NaN), width, height };
+  }
+  const t1 = performance.now();
+  const tbd = thresholdedBlobDetection(cnn, options.tbd);
+  const t2 = performance.now();
+
+  const rowNoise: NoiseModel =
+    noise.estimator === 'mad-local-rms'
+      ? { estimator: 'mad-local-rms', globalSigma: Number.isFinite(sigma) ? sigma : 1, boxPx: noise.boxPx }
+      : noise;
+  const tbdMeta: Record<string, number | string> = {
+    delta_max: tbd.options.deltaMax,
+    a_min: tbd.options.aMin,
+    centre: tbd.options.centre,
+    stop_rule: tbd.options.stopRule,
+    levels_per_decade: tbd.options.levelsPerDecade,
+    decades: tbd.options.decades,
+    connectivity: tbd.options.connectivity,
+    threshold: tbd.sweep.threshold,
+    level: tbd.sweep.chosenIndex,
+  };
+  const table = catalogueRows({
+    image,
+    cnn,
+    blobs: tbd.blobs,
+    imageId: options.imageId,
+    noise: rowNoise,
+    wcs: options.wcs,
+    tileOf: plan ? tileLookup(plan) : undefined,
+    provenance: {
+      ...options.provenance,
+      tbd: { ...tbdMeta, ...options.provenance?.tbd },
+      extra: { 'deepsource.normalisation_sigma': String(sigma), ...options.provenance?.extra },
+    },
+  });
+  const t3 = performance.now();
+  return { table, cnn, tbd, noiseSigma: sigma, plan, seconds: { cnn: (t1 - t0) / 1000, tbd: (t2 - t1) / 1000, rows: (t3 - t2) / 1000 } };
+}
+
+/** Index of the tile whose core holds pixel (x, y). Tiles form a grid; cores partition the image. */
+function tileLookup(plan: TilePlan): (x: number, y: number) => number {
+  const tiles = plan.tiles;
+  return (x, y) => {
+    for (const tile of tiles) {
+      const c = tile.core;
+      if (x >= c.x0 && x < c.x1 && y >= c.y0 && y < c.y1) return tile.index;
+    }
+    return -1;
+  };
+}
+
+export interface DetectFitsOptions extends Omit<DetectImageOptions, 'imageId' | 'wcs'> {
+  /** Defaults to the file name without .fits. */
+  imageId?: string;
+  /** Overrides the header's beam (or supplies a missing one). */
+  beam?: Beam;
+}
+
+export interface DetectFitsResult extends DetectImageResult {
+  readonly header: FitsHeader;
+  readonly wcs: Wcs | null;
+  readonly beam: Beam | null;
+  /** Why there is no WCS, when there is none. */
+  readonly wcsProblem?: string;
+}
+
+/** Image id from a path: the file name without .fits/.fit/.fts (and .gz). */
+export function imageIdFromPath(path: string): string {
+  return basename(path).replace(/\.gz$/i, '').replace(/\.(fits|fit|fts)$/i, '');
+}
+
+/** Reads a FITS image (NaN blanks, degenerate 3rd/4th axes dropped) and runs detectImage on it. */
+export async function detectFitsImage(path: string, options: DetectFitsOptions): Promise<DetectFitsResult> {
+  const file = await openFits(path);
+  let image: Image;
+  let header: FitsHeader;
+  try {
+    header = file.header;
+    image = await file.readImage();
+  } finally {
+    await file.close();
+  }
+  let wcs: Wcs | null = null;
+  let wcsProblem: string | undefined;
+  try {
+    wcs = Wcs.fromHeader(header, path);
+  } catch (err) {
+    wcsProblem = (err as Error).message;
+  }
+  const beam = options.beam ?? beamFromHeader(header);
+  const imageSha256 = await sha256File(path);
+  const result = await detectImage(image, {
+    ...options,
+    imageId: options.imageId ?? imageIdFromPath(path),
+    wcs,
+    provenance: {
+      ...options.provenance,
+      imageName: basename(path),
+      imageSha256,
+      ...(beam ? { beamArcsec: beamSizeDeg(beam) * 3600 } : {}),
+      extra: {
+        ...options.provenance?.extra,
+        ...(beam ? { 'deepsource.beam_source': beam.source } : {}),
+        ...(wcsProblem ? { 'deepsource.wcs_problem': wcsProblem } : {}),
+      },
+    },
+  });
+  return { ...result, header, wcs, beam, wcsProblem };
+}
+
+function sha256File(path: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolvePromise(hash.digest('hex')));
+  });
+}
