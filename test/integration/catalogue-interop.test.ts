@@ -1,0 +1,228 @@
+/**
+ * Interop with the clients astronomers use (issue 7): pyarrow and DuckDB read our Parquet, astropy
+ * reads our FITS table and VOTable with the right units, astropy-healpix agrees with our HEALPix.
+ * Needs python3 with pyarrow, duckdb, astropy, astropy-healpix (infra/python, infra/postgres setup).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { writeCatalogue } from '../../src/catalogue/write';
+import { healpixNested29 } from '../../src/catalogue/ids';
+import { Random } from '../../src/core/random';
+import { emptyTable, oddDetectionTable, ODD_STRINGS } from '../catalogue/fixtures';
+
+function python(code: string, ...args: string[]): any {
+  const res = spawnSync('python3', ['-c', code, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (res.status !== 0) throw new Error(`python3 failed (${res.status}): ${res.stderr}`);
+  return JSON.parse(res.stdout);
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds-interop-'));
+  for (const f of ['parquet', 'fits', 'votable'] as const) {
+    await writeCatalogue(path.join(dir, `odd.${f}`), oddDetectionTable(), f);
+    await writeCatalogue(path.join(dir, `empty.${f}`), emptyTable(), f);
+  }
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('pyarrow reads our Parquet', () => {
+  const code = `
+import sys, json, pyarrow.parquet as pq
+t = pq.read_table(sys.argv[1])
+md = pq.read_metadata(sys.argv[1])
+kv = {k.decode(): v.decode() for k, v in (md.metadata or {}).items() if k != b'ARROW:schema'}
+out = {
+  'rows': t.num_rows,
+  'types': {f.name: str(f.type) for f in t.schema},
+  'field_units': {f.name: (f.metadata or {}).get(b'unit', b'').decode() for f in t.schema},
+  'schema_meta': {k.decode(): v.decode() for k, v in (t.schema.metadata or {}).items() if k != b'ARROW:schema'},
+  'kv': kv,
+  'compression': md.row_group(0).column(0).compression if md.num_row_groups else None,
+  'image_id': t.column('image_id').to_pylist(),
+  'hpx': [str(v) for v in t.column('_healpix_29').to_pylist()],
+  'peak_flux': [None if v != v else v for v in t.column('peak_flux').to_pylist()],
+  'flags': t.column('flags').to_pylist(),
+}
+print(json.dumps(out))`;
+
+  test('same rows, types and metadata', () => {
+    const table = oddDetectionTable();
+    const r = python(code, path.join(dir, 'odd.parquet'));
+    expect(r.rows).toBe(ODD_STRINGS.length);
+    expect(r.types).toEqual({
+      source_id: 'string', name: 'string', image_id: 'string', x: 'double', y: 'double', ra_deg: 'double', dec_deg: 'double',
+      peak_flux: 'double', local_rms: 'double', snr: 'double', cnn_peak: 'float', area_px: 'int32', tile_id: 'int32', flags: 'int32', _healpix_29: 'int64',
+    });
+    expect(r.field_units.ra_deg).toBe('deg');
+    expect(r.field_units.peak_flux).toBe('Jy/beam');
+    expect(r.compression).toBe('ZSTD');
+    expect(r.image_id).toEqual(ODD_STRINGS);
+    expect(r.hpx).toEqual(Array.from(table.columns._healpix_29 as BigInt64Array, String));
+    const peak = Array.from(table.columns.peak_flux as Float64Array, (v) => (Number.isNaN(v) ? null : v));
+    expect(r.peak_flux).toEqual(peak);
+    expect(r.flags).toEqual(Array.from(table.columns.flags as Int32Array));
+    for (const [k, v] of Object.entries(table.metadata)) {
+      expect([k, r.kv[k]]).toEqual([k, v]);
+      expect([k, r.schema_meta[k]]).toEqual([k, v]);
+    }
+    expect(JSON.parse(r.kv['deepsource.columns']).ra_deg.ucd).toBe('pos.eq.ra;meta.main');
+  });
+
+  test('an empty catalogue is a valid file with the full schema', () => {
+    const r = python(code, path.join(dir, 'empty.parquet'));
+    expect(r.rows).toBe(0);
+    expect(Object.keys(r.types)).toHaveLength(15);
+    expect(r.kv['deepsource.image_name']).toBe('empty.fits');
+  });
+});
+
+describe('DuckDB reads our Parquet (the embedded catalogue database)', () => {
+  test('Python duckdb: rows, a sky-box query, key-value metadata', () => {
+    const r = python(
+      `
+import sys, json, duckdb
+f = sys.argv[1]
+con = duckdb.connect()
+n = con.execute("select count(*) from read_parquet(?)", [f]).fetchone()[0]
+box = con.execute("select name from read_parquet(?) where ra_deg between 150.0015 and 150.0045 order by ra_deg", [f]).fetchall()
+kv = dict((k.decode(), v.decode()) for k, v in con.execute("select key, value from parquet_kv_metadata(?)", [f]).fetchall())
+types = dict(con.execute("select column_name, column_type from (describe select * from read_parquet(?))", [f]).fetchall())
+print(json.dumps({'n': n, 'box': [b[0] for b in box], 'model': kv.get('deepsource.model_name'), 'image': kv.get('deepsource.image_name'), 'types': types}))`,
+      path.join(dir, 'odd.parquet'),
+    );
+    expect(r.n).toBe(ODD_STRINGS.length);
+    // ra = 150 + i*0.001: rows 2, 3, 4 fall inside the box.
+    expect(r.box).toEqual((oddDetectionTable().columns.name as string[]).slice(2, 5));
+    expect(r.model).toBe('natural');
+    expect(r.image).toBe('ïmage "N°1" <b>&\\ \'quoted\'.fits');
+    expect(r.types).toMatchObject({ _healpix_29: 'BIGINT', area_px: 'INTEGER', cnn_peak: 'FLOAT', ra_deg: 'DOUBLE', source_id: 'VARCHAR' });
+  });
+
+  test('@duckdb/node-api: the same file from Node', async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const con = await instance.connect();
+    try {
+      const file = path.join(dir, 'odd.parquet').replace(/'/g, "''");
+      const reader = await con.runAndReadAll(`select image_id, _healpix_29, snr from read_parquet('${file}') order by ra_deg`);
+      const rows = reader.getRows();
+      const table = oddDetectionTable();
+      expect(rows.map((r) => r[0])).toEqual(ODD_STRINGS);
+      expect(rows.map((r) => r[1])).toEqual(Array.from(table.columns._healpix_29 as BigInt64Array));
+      expect(rows[0][2]).toBe((table.columns.snr as Float64Array)[0]);
+      const empty = await con.runAndReadAll(`select count(*) from read_parquet('${path.join(dir, 'empty.parquet')}')`);
+      expect(empty.getRows()[0][0]).toBe(0n);
+    } finally {
+      con.closeSync();
+      instance.closeSync();
+    }
+  });
+});
+
+const astropyCode = `
+import sys, json, warnings, math
+from astropy.table import Table
+warnings.simplefilter('ignore')
+fmt = sys.argv[2]
+t = Table.read(sys.argv[1], format=fmt) if fmt != 'fits' else Table.read(sys.argv[1], hdu=1)
+def unit(c):
+    u = t[c].unit
+    return None if u is None else u.to_string()
+def val(v):
+    try:
+        v = v.item()
+    except AttributeError:
+        pass
+    if isinstance(v, bytes): v = v.decode('utf-8')
+    if isinstance(v, float) and math.isnan(v): return None
+    return v
+out = {
+  'rows': len(t),
+  'names': t.colnames,
+  'units': {c: unit(c) for c in t.colnames},
+  # astropy masks empty strings in FITS character columns; an empty string is what they hold.
+  'image_id': [val(v) for v in (t['image_id'].filled('') if hasattr(t['image_id'], 'filled') else t['image_id'])] if 'image_id' in t.colnames else [],
+  # astropy masks NaN floats on read (FITS and VOTable); fill them back with NaN -> null.
+  'peak_flux': [val(v) for v in (t['peak_flux'].filled(float('nan')) if hasattr(t['peak_flux'], 'filled') else t['peak_flux'])] if 'peak_flux' in t.colnames else [],
+  'hpx': [str(val(v)) for v in t['_healpix_29']] if '_healpix_29' in t.colnames else [],
+  'meta': {str(k): str(v) for k, v in t.meta.items() if not isinstance(v, (list, dict))},
+  'ucd': {c: getattr(t[c], 'meta', {}).get('ucd') for c in t.colnames},
+}
+if fmt == 'votable':
+    from astropy.io.votable import parse
+    vt = parse(sys.argv[1])
+    out['ucd'] = {f.name: f.ucd for f in vt.get_first_table().fields}
+    out['infos'] = {i.name: i.value for i in vt.resources[0].infos}
+print(json.dumps(out))`;
+
+describe.each([
+  ['fits', 'fits'],
+  ['votable', 'votable'],
+])('astropy reads our %s table', (ext, fmt) => {
+  test('units, values and provenance', () => {
+    const table = oddDetectionTable();
+    const r = python(astropyCode, path.join(dir, `odd.${ext}`), fmt);
+    expect(r.rows).toBe(ODD_STRINGS.length);
+    expect(r.names).toEqual(Object.keys(table.columns));
+    expect(r.units.ra_deg).toBe('deg');
+    expect(r.units.x).toBe('pix');
+    expect(r.units.peak_flux).toBe('Jy / beam');
+    expect(r.peak_flux).toEqual(Array.from(table.columns.peak_flux as Float64Array, (v) => (Number.isNaN(v) ? null : v)));
+    expect(r.hpx).toEqual(Array.from(table.columns._healpix_29 as BigInt64Array, String));
+    // astropy strips trailing whitespace from FITS character columns and VOTable cells; the rest,
+    // including line breaks, '<&>' and non-ASCII, is exact. (Our own reader keeps it all.)
+    expect(r.image_id).toEqual(ODD_STRINGS.map((s) => s.replace(/\s+$/, '')));
+    if (fmt === 'votable') {
+      expect(r.ucd.ra_deg).toBe('pos.eq.ra;meta.main');
+      expect(r.infos['deepsource.image_name']).toBe(table.metadata['deepsource.image_name']);
+    } else {
+      expect(r.meta.MKEY1).toBe('deepsource.catalogue');
+      const keys = Object.keys(r.meta).filter((k) => k.startsWith('MKEY'));
+      const imageKey = keys.find((k) => r.meta[k] === 'deepsource.image_name')!;
+      // Non-ASCII in headers is escaped (\\u00ef), quotes doubled and undone by astropy.
+      expect(r.meta[imageKey.replace('MKEY', 'MVAL')]).toBe('\\u00efmage "N\\u00b01" <b>&\\\\ \'quoted\'.fits');
+      const longKey = keys.find((k) => r.meta[k] === 'deepsource.long_note')!;
+      expect(r.meta[longKey.replace('MKEY', 'MVAL')]).toBe('x'.repeat(150) + " it's long, with a quote ' and non-ASCII \\u00e9");
+    }
+  });
+
+  test('an empty catalogue is a valid, empty table', () => {
+    const r = python(astropyCode, path.join(dir, `empty.${ext}`), fmt);
+    expect(r.rows).toBe(0);
+    expect(r.names).toHaveLength(15);
+    expect(r.units.dec_deg).toBe('deg');
+  });
+});
+
+test('astropy-healpix agrees with healpixNested29, including near the poles and RA 0/360', () => {
+  const rng = new Random(7);
+  // (0, 0) itself is left out: it is the exact corner of four order-29 cells, where the HEALPix C++
+  // loc2pix we follow (iy = nside - jp - 1) and astropy-healpix's algorithm pick different cells.
+  const ra: number[] = [1e-7, 359.9999999, 45.000001, 90, 180, 270, 12.3, 0, 0];
+  const dec: number[] = [1e-7, 1e-7, 41.8103149, -41.8103149, 89.9999999, -89.9999999, 90, -90, 66.5];
+  for (let i = 0; i < 2000; i++) {
+    ra.push(rng.uniform() * 360);
+    dec.push((Math.asin(2 * rng.uniform() - 1) * 180) / Math.PI);
+  }
+  const r = python(
+    `
+import sys, json, numpy as np, astropy.units as u
+from astropy_healpix import HEALPix
+d = json.load(open(sys.argv[1]))
+h = HEALPix(nside=2**29, order='nested')
+print(json.dumps([str(v) for v in h.lonlat_to_healpix(np.array(d['ra'])*u.deg, np.array(d['dec'])*u.deg)]))`,
+    writeJson({ ra, dec }),
+  );
+  const ours = ra.map((a, i) => healpixNested29(a, dec[i]).toString());
+  const mismatches = ours.flatMap((v, i) => (v !== r[i] ? [`ra=${ra[i]} dec=${dec[i]} ours=${v} astropy=${r[i]}`] : []));
+  expect(mismatches).toEqual([]);
+});
+
+function writeJson(value: unknown): string {
+  const file = path.join(dir, `in-${Math.random().toString(36).slice(2)}.json`);
+  fs.writeFileSync(file, JSON.stringify(value));
+  return file;
+}
