@@ -1,0 +1,193 @@
+/**
+ * Tuning of the thresholded blob detection on a validation set (paper section 4.3): search Δmax,
+ * Amin, the centre definition (eqs. 4-6) and the stop rule, maximising PC3 (purity x completeness
+ * in the SNR bin [3, 3.5)). The CNN has already run: this works on its output maps, so the search
+ * is cheap.
+ *
+ * Why it is fast: the blob counts N(τ) of one sweep (all blob sizes) fix τ* for every Δmax and stop
+ * rule (chooseLevel). Blobs at a given τ* do not depend on Amin (a filter applied afterwards,
+ * paper Fig. 6), and the peak centre comes with every blob, so each distinct τ* costs two TBD runs
+ * (mean and centroid centres), made cheap by a sweep floor at τ* itself. Every grid point is then
+ * a filter plus a crossmatch.
+ *
+ * Ties of PC3 go to the higher cumulative PC(SNR >= 3), then the lower S90, then the earlier grid
+ * point (grid order is the paper's best first: Δmax 100, Amin 10, mean centre).
+ */
+import type { ColumnTable } from '../catalogue/table';
+import type { Image } from '../core/image';
+import { UserInputError } from '../core/errors';
+import {
+  chooseLevel,
+  resolveTbdOptions,
+  thresholdedBlobDetection,
+  type BlobColumns,
+  type CentreMethod,
+  type StopRule,
+  type TbdOptions,
+} from '../detect/tbd';
+import { concatSamples, matchImages, resolveEvaluateOptions, summarise, type Evaluation, type MatchSample } from './metrics';
+import { pixelValues } from './finders/common';
+
+export interface TuneImage {
+  imageId: string;
+  /** The original image (SNR of detections = value at the position / noise). */
+  image: Image;
+  /** The CNN output map of that image. */
+  cnn: Image;
+  truth: ColumnTable;
+  beamArcsec: number;
+  pixelScaleArcsec: number;
+  /** Noise defining SNR (CONTRACT.md). */
+  noise: number;
+}
+
+export interface TuneGrid {
+  deltaMax: readonly number[];
+  aMin: readonly number[];
+  centre: readonly CentreMethod[];
+  stopRule: readonly StopRule[];
+}
+
+export const DEFAULT_TUNE_GRID: Readonly<TuneGrid> = Object.freeze({
+  deltaMax: Object.freeze([100, 5, 10, 20, 50, 200, 500, 1000, 2000]),
+  aMin: Object.freeze([10, 0, 2, 4, 6, 8, 12, 15, 20, 30]),
+  centre: Object.freeze(['mean', 'centroid', 'peak'] as CentreMethod[]),
+  stopRule: Object.freeze(['closest', 'first-exceed'] as StopRule[]),
+});
+
+export interface TuneTrial {
+  deltaMax: number;
+  aMin: number;
+  centre: CentreMethod;
+  stopRule: StopRule;
+  pc3: number | null;
+  pc3_cumulative: number | null;
+  purity3: number | null;
+  completeness3: number | null;
+  s90: number | null;
+  detections: number;
+}
+
+export interface TuneResult {
+  images: number;
+  best: TuneTrial;
+  bestEvaluation: Evaluation;
+  trials: TuneTrial[];
+  /** The sweep settings every trial used (levels per decade, decades, connectivity, floor). */
+  sweep: { levelsPerDecade: number; decades: number; connectivity: 4 | 8; floor: number };
+}
+
+export interface TuneOptions {
+  grid?: Partial<TuneGrid>;
+  /** Sweep settings other than the tuned ones (levelsPerDecade, decades, connectivity, floor). */
+  tbd?: TbdOptions;
+  radiusBeams?: number;
+}
+
+/** One image's blobs at one sweep level: mean and centroid positions, peak pixel, area. */
+interface LevelBlobs {
+  mean: BlobColumns;
+  centroid: BlobColumns;
+}
+
+export function tuneTbd(images: readonly TuneImage[], options: TuneOptions = {}): TuneResult {
+  if (images.length === 0) throw new UserInputError('tune needs at least one validation image, got 0');
+  const grid: TuneGrid = { ...DEFAULT_TUNE_GRID, ...options.grid };
+  for (const [name, values] of Object.entries(grid)) {
+    if (!Array.isArray(values) || values.length === 0) throw new UserInputError(`tune grid ${name} must list at least one value`);
+  }
+  const base = resolveTbdOptions({ ...options.tbd, stopRule: 'closest', aMin: 0 });
+  for (const aMin of grid.aMin) resolveTbdOptions({ aMin });
+  for (const centre of grid.centre) resolveTbdOptions({ centre });
+  for (const stopRule of grid.stopRule) resolveTbdOptions({ stopRule });
+  const evalOptions = resolveEvaluateOptions({ radiusBeams: options.radiusBeams, space: 'pixel' });
+
+  // Per image: the level chosen by each (Δmax, rule), and blobs per distinct level.
+  const perImage = images.map((img) => {
+    checkTuneImage(img);
+    const sweep = thresholdedBlobDetection(img.cnn, base).sweep;
+    const levelOf = new Map<string, number>();
+    for (const deltaMax of grid.deltaMax) for (const rule of grid.stopRule) levelOf.set(`${deltaMax}|${rule}`, chooseLevel(sweep.counts, deltaMax, rule));
+    const blobsAt = new Map<number, LevelBlobs>();
+    for (const k of new Set(levelOf.values())) {
+      if (k < 0) continue;
+      const tau = sweep.thresholds[k];
+      const atLevel = (centre: CentreMethod) =>
+        thresholdedBlobDetection(img.cnn, { ...base, floor: tau, stopRule: 'first-exceed', deltaMax: Number.MAX_VALUE, aMin: 0, centre }).blobs;
+      blobsAt.set(k, { mean: atLevel('mean'), centroid: atLevel('centroid') });
+    }
+    return { img, levelOf, blobsAt };
+  });
+
+  const trials: TuneTrial[] = [];
+  let best: { trial: TuneTrial; evaluation: Evaluation } | undefined;
+  for (const deltaMax of grid.deltaMax) {
+    for (const stopRule of grid.stopRule) {
+      for (const aMin of grid.aMin) {
+        for (const centre of grid.centre) {
+          const samples: MatchSample[] = perImage.map(({ img, levelOf, blobsAt }) => {
+            const k = levelOf.get(`${deltaMax}|${stopRule}`) ?? -1;
+            const blobs = k >= 0 ? blobsAt.get(k) : undefined;
+            return matchImages([{ imageId: img.imageId, truth: img.truth, detections: blobTable(img, blobs, aMin, centre), beamArcsec: img.beamArcsec, pixelScaleArcsec: img.pixelScaleArcsec }], evalOptions);
+          });
+          const evaluation = summarise(concatSamples(samples), evalOptions);
+          const trial: TuneTrial = {
+            deltaMax,
+            aMin,
+            centre,
+            stopRule,
+            pc3: evaluation.pc['3'],
+            pc3_cumulative: evaluation.pc_cumulative['3'],
+            purity3: evaluation.purity['3'],
+            completeness3: evaluation.completeness['3'],
+            s90: evaluation.s90,
+            detections: evaluation.totals.detections,
+          };
+          trials.push(trial);
+          if (!best || better(trial, best.trial)) best = { trial, evaluation };
+        }
+      }
+    }
+  }
+  return {
+    images: images.length,
+    best: best!.trial,
+    bestEvaluation: best!.evaluation,
+    trials,
+    sweep: { levelsPerDecade: base.levelsPerDecade, decades: base.decades, connectivity: base.connectivity, floor: base.floor },
+  };
+}
+
+/** Is `a` strictly better than `b`? PC3, then cumulative PC3, then lower S90 (null is worst). */
+export function better(a: TuneTrial, b: TuneTrial): boolean {
+  const key = (t: TuneTrial) => [t.pc3 ?? -1, t.pc3_cumulative ?? -1, t.s90 === null ? -Infinity : -t.s90];
+  const ka = key(a);
+  const kb = key(b);
+  for (let i = 0; i < ka.length; i++) {
+    if (ka[i] > kb[i] + 1e-12) return true;
+    if (ka[i] < kb[i] - 1e-12) return false;
+  }
+  return false;
+}
+
+function blobTable(img: TuneImage, blobs: LevelBlobs | undefined, aMin: number, centre: CentreMethod): ColumnTable {
+  if (!blobs) return { columns: { x: new Float64Array(0), y: new Float64Array(0), snr: new Float64Array(0) }, info: {}, metadata: {} };
+  const source = centre === 'centroid' ? blobs.centroid : blobs.mean;
+  const keep: number[] = [];
+  for (let i = 0; i < source.count; i++) if (source.area[i] >= aMin) keep.push(i);
+  const x = new Float64Array(keep.length);
+  const y = new Float64Array(keep.length);
+  keep.forEach((i, k) => {
+    x[k] = centre === 'peak' ? source.peakX[i] : source.x[i];
+    y[k] = centre === 'peak' ? source.peakY[i] : source.y[i];
+  });
+  const snr = pixelValues(img.image, x, y).map((v) => v / img.noise);
+  return { columns: { x, y, snr }, info: {}, metadata: {} };
+}
+
+function checkTuneImage(img: TuneImage): void {
+  if (img.cnn.width !== img.image.width || img.cnn.height !== img.image.height) {
+    throw new UserInputError(`${img.imageId}: CNN map is ${img.cnn.width}x${img.cnn.height} but the image is ${img.image.width}x${img.image.height}`);
+  }
+  if (!(img.noise > 0)) throw new UserInputError(`${img.imageId}: noise must be > 0, got ${img.noise}`);
+}
