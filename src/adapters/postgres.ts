@@ -42,7 +42,7 @@ export function redactConnectionString(conn: string): string {
   return conn
     .replace(/^(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/i, '$1***@')
     .replace(/([?&]password=)[^&\s]*/gi, '$1***')
-    .replace(/(\bpassword\s*=\s*)('[^']*'|\S+)/gi, '$1***');
+    .replace(/(\bpassword\s*=\s*)('[^']*'|[^\s&]+)/gi, '$1***');
 }
 
 function quoteIdent(name: string): string {
