@@ -8,7 +8,9 @@
  * (e.g. out of memory under `resourceLimits`) rejects with an error naming the tile and the image;
  * piscina replaces the dead worker, the other tiles keep running, and resubmitting the tile works.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Piscina } from 'piscina';
 import type { ResourceLimits } from 'node:worker_threads';
@@ -60,7 +62,11 @@ export function createSerialExecutor(runtime: CnnRuntime): TileExecutor {
 }
 
 export interface TilePoolOptions {
-  /** Module exporting a CnnRuntimeFactory (absolute path or package name); see tile-worker.ts. */
+  /**
+   * Module exporting a CnnRuntimeFactory (absolute path or package name); see tile-worker.ts.
+   * The composition root picks it, e.g. `require.resolve('../../adapters/onnx-runtime')` from
+   * src/cli/commands/, with runtimeExport 'createOnnxRuntime'.
+   */
   runtimeModule: string;
   /** The factory's export name, e.g. 'createOnnxRuntime'. */
   runtimeExport: string;
@@ -73,7 +79,7 @@ export interface TilePoolOptions {
   intraOpThreads?: number;
   /** Per-worker V8 limits; a worker exceeding them dies and its tile fails with a retriable error. */
   resourceLimits?: ResourceLimits;
-  /** Worker entry file; defaults to the compiled tile-worker.js next to this module. */
+  /** Worker entry file; defaults to defaultWorkerFile(). */
   workerFile?: string;
 }
 
@@ -153,13 +159,39 @@ function messageOf(err: unknown): string {
 }
 
 /**
- * The compiled worker. Under ts sources (jest) there is no .js next to this file, so use dist/;
- * tests normally pass `workerFile` (a shim that compiles the .ts sources on the fly) instead.
+ * The worker entry file. From compiled code (dist/, the CLI) it is tile-worker.js next to this
+ * module. When the TypeScript sources run directly (jest, which transforms .ts in-process only), a
+ * worker thread cannot load .ts, so a small shim is written once to the OS temp directory: it
+ * compiles .ts files on require with @swc/core (the compiler jest uses; a dev dependency) and loads
+ * tile-worker.ts, so runtime modules may then be .ts paths too.
  */
 export function defaultWorkerFile(): string {
-  const here = path.join(__dirname, 'tile-worker.js');
-  if (fs.existsSync(here)) return here;
-  const built = path.resolve(__dirname, '../../dist/tiling/tile-worker.js');
-  if (fs.existsSync(built)) return built;
-  throw new DeepSourceError(`tile worker not found at ${here} or ${built}; run \`npx tsc -p tsconfig.json\` first`);
+  const compiled = path.join(__dirname, 'tile-worker.js');
+  if (!__filename.endsWith('.ts')) {
+    if (fs.existsSync(compiled)) return compiled;
+    throw new DeepSourceError(`tile worker not found at ${compiled}; rebuild with \`npx tsc -p tsconfig.json\``);
+  }
+  const entry = path.join(__dirname, 'tile-worker.ts');
+  const shim = [
+    "'use strict';",
+    "const fs = require('node:fs');",
+    `const { transformSync } = require(${JSON.stringify(require.resolve('@swc/core', { paths: [__dirname] }))});`,
+    "if (!require.extensions['.ts']) {",
+    "  require.extensions['.ts'] = (module, filename) => {",
+    "    const { code } = transformSync(fs.readFileSync(filename, 'utf8'), {",
+    "      filename, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } });",
+    '    module._compile(code, filename);',
+    '  };',
+    '}',
+    `module.exports = require(${JSON.stringify(entry)});`,
+    '',
+  ].join('\n');
+  const hash = createHash('sha256').update(shim).digest('hex').slice(0, 16);
+  const file = path.join(os.tmpdir(), `deepsource-tile-worker-${hash}.js`);
+  if (!fs.existsSync(file)) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, shim);
+    fs.renameSync(tmp, file);
+  }
+  return file;
 }

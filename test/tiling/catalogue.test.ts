@@ -9,7 +9,7 @@ import type { CnnRuntime } from '../../src/model/runtime';
 import { createSerialExecutor, createTilePool } from '../../src/tiling/pool';
 import { planTiles } from '../../src/tiling/plan';
 import { runTiledInference } from '../../src/tiling/stitch';
-import { TS_WORKER_FILE, maxAbsDiff, syntheticImage } from './helpers';
+import { maxAbsDiff, syntheticImage } from './helpers';
 
 const SMOOTH_MODULE = path.join(__dirname, 'fixtures', 'smooth-runtime.js');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -47,7 +47,7 @@ describe('catalogue from tiled inference', () => {
     const whole = await runtime.infer(normaliseInput(image, 1));
     const serial = await runTiledInference(image, { imageId: 'seams', noiseSigma: 1, tiling: TILING, executor: createSerialExecutor(runtime) });
     const pool = createTilePool({
-      runtimeModule: SMOOTH_MODULE, runtimeExport: 'createSmoothRuntime', modelDir: '', workers: 2, maxQueue: 2, workerFile: TS_WORKER_FILE,
+      runtimeModule: SMOOTH_MODULE, runtimeExport: 'createSmoothRuntime', modelDir: '', workers: 2, maxQueue: 2,
     });
     let pooled;
     try {

@@ -5,7 +5,6 @@ import { Random } from '../../src/core/random';
 import type { CnnRuntime } from '../../src/model/runtime';
 
 export const CONV_RUNTIME_MODULE = path.join(__dirname, 'fixtures', 'conv-runtime.js');
-export const TS_WORKER_FILE = path.join(__dirname, 'fixtures', 'ts-worker.js');
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const convRuntime = require(CONV_RUNTIME_MODULE) as {

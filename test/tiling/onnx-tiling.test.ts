@@ -16,7 +16,7 @@ import { normaliseInput } from '../../src/model/normalise';
 import { saveModelDir } from '../../src/model/save';
 import { createSerialExecutor, createTilePool } from '../../src/tiling/pool';
 import { runTiledInference } from '../../src/tiling/stitch';
-import { TS_WORKER_FILE, syntheticImage } from './helpers';
+import { syntheticImage } from './helpers';
 
 const ONNX_MODULE = path.resolve(__dirname, '../../src/adapters/onnx-runtime.ts');
 
@@ -44,7 +44,7 @@ describe('tiled inference on onnxruntime', () => {
     const tiling = { tile, overlap };
     const serial = await runTiledInference(image, { imageId: 'onnx', noiseSigma: 1, tiling, executor: createSerialExecutor(runtime) });
     const pool = createTilePool({
-      runtimeModule: ONNX_MODULE, runtimeExport: 'createOnnxRuntime', modelDir: dir, workers: 2, maxQueue: 2, workerFile: TS_WORKER_FILE,
+      runtimeModule: ONNX_MODULE, runtimeExport: 'createOnnxRuntime', modelDir: dir, workers: 2, maxQueue: 2,
     });
     let pooled;
     try {

@@ -6,7 +6,7 @@ import { createSerialExecutor, createTilePool, TileError, TileQueueFullError, ty
 import { planTiles, type Tile } from '../../src/tiling/plan';
 import { runTiledInference } from '../../src/tiling/stitch';
 import type { TileRequest } from '../../src/tiling/tile-task';
-import { CONV_RUNTIME_MODULE, TS_WORKER_FILE, createConvRuntime, maxAbsDiff, syntheticImage } from './helpers';
+import { CONV_RUNTIME_MODULE, createConvRuntime, maxAbsDiff, syntheticImage } from './helpers';
 
 const SIGMA = 1;
 const image = syntheticImage(181, 143, 21, [[90, 70, 40], [20, 120, 15]]);
@@ -43,7 +43,6 @@ describe('createTilePool', () => {
       modelDir,
       workers: 2,
       maxQueue: 2,
-      workerFile: TS_WORKER_FILE,
       ...extra,
     });
     return pool;
@@ -86,10 +85,13 @@ describe('createTilePool', () => {
   });
 
   it('survives a worker killed by resourceLimits: names the tile, keeps other tiles, and a retry succeeds', async () => {
-    const executor = startPool({ resourceLimits: { maxOldGenerationSizeMb: 48 } });
+    const executor = startPool({ resourceLimits: { maxOldGenerationSizeMb: 128 } });
     const tiles = planTiles(181, 143, { tile: 64, overlap: 12 }).tiles;
-    const victim = tiles[0]; // 52×50 window; the other tiles below have other shapes
-    const others = [tiles[1], tiles[4]];
+    // The crash hook matches the window shape: tile 0 is 48×48, tiles 1 and 6 are 60×48 and 60×60.
+    const victim = tiles[0];
+    const others = [tiles[1], tiles[6]];
+    const shape = (t: Tile) => `${t.window.x1 - t.window.x0}x${t.window.y1 - t.window.y0}`;
+    expect(others.map(shape)).not.toContain(shape(victim));
     const vw = victim.window;
     fs.writeFileSync(path.join(modelDir, 'crash-once'), `${vw.x1 - vw.x0}x${vw.y1 - vw.y0}`);
     const attempts = [victim, ...others].map((t) => executor.runTile(requestFor(t)).then(
@@ -114,7 +116,7 @@ describe('createTilePool', () => {
   });
 
   it('retries a crashed tile inside runTiledInference and still stitches the exact output', async () => {
-    const executor = startPool({ resourceLimits: { maxOldGenerationSizeMb: 48 } });
+    const executor = startPool({ resourceLimits: { maxOldGenerationSizeMb: 128 } });
     const tiling = { tile: 64, overlap: 12 };
     const first = planTiles(181, 143, tiling).tiles[0].window;
     fs.writeFileSync(path.join(modelDir, 'crash-once'), `${first.x1 - first.x0}x${first.y1 - first.y0}`);
