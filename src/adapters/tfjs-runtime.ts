@@ -13,10 +13,18 @@ import { UserInputError } from '../core/errors';
 import type { CnnRuntime, CnnRuntimeFactory } from '../model/runtime';
 import { readModelWeights } from '../model/registry';
 import { useTfBackend, type TfBackendPreference } from '../model/tf-backend';
-import { forward, toTfParams, disposeTfParams } from '../model/tf-network';
+import { forward, toTfParams, disposeTfParams, type TfParams } from '../model/tf-network';
+import { RECEPTIVE_RADIUS } from '../model/network';
 
 export interface TfjsRuntimeOptions {
   intraOpThreads?: number;
+  /**
+   * Largest image run in one piece; larger ones run in horizontal strips with a halo of
+   * RECEPTIVE_RADIUS rows, which gives the same result (each output pixel only sees inputs within
+   * 10 px). Default 2²⁰ pixels: ~50 MB per 12-channel activation, well inside wasm's 32-bit heap,
+   * which a 2048² image in one piece overflows.
+   */
+  maxPixelsPerPass?: number;
   /** Backend preference; default 'auto' (or DEEPSOURCE_TFJS_BACKEND). */
   backend?: TfBackendPreference;
 }
@@ -33,6 +41,8 @@ export async function createTfjsRuntimeWith(modelDir: string, options: TfjsRunti
   }
   const name = await useTfBackend(preference);
   const params = toTfParams(weights);
+  const maxPixels = options.maxPixelsPerPass ?? 1 << 20;
+  if (!Number.isInteger(maxPixels) || maxPixels < 1) throw new UserInputError(`maxPixelsPerPass must be a positive integer, got ${maxPixels}`);
   let disposed = false;
   return {
     name,
@@ -42,13 +52,17 @@ export async function createTfjsRuntimeWith(modelDir: string, options: TfjsRunti
       if (input.data.length !== width * height || width < 1 || height < 1) {
         throw new UserInputError(`CNN input must be a non-empty ${width}x${height} image with ${width * height} pixels, got ${input.data.length}`);
       }
-      const out = tf.tidy(() => forward(params, tf.tensor4d(input.data, [1, height, width, 1]), { forwardConvGradients: false }));
-      try {
-        const data = (await out.data()) as Float32Array;
-        return { data: data.length === width * height ? data : new Float32Array(data), width, height };
-      } finally {
-        out.dispose();
+      const rowsPerPass = Math.max(1, Math.floor(maxPixels / width) - 2 * RECEPTIVE_RADIUS);
+      if (rowsPerPass >= height) return { data: await runOnce(params, input.data, width, height), width, height };
+      const out = new Float32Array(width * height);
+      for (let y0 = 0; y0 < height; y0 += rowsPerPass) {
+        const y1 = Math.min(height, y0 + rowsPerPass);
+        const h0 = Math.max(0, y0 - RECEPTIVE_RADIUS);
+        const h1 = Math.min(height, y1 + RECEPTIVE_RADIUS);
+        const strip = await runOnce(params, input.data.subarray(h0 * width, h1 * width), width, h1 - h0);
+        out.set(strip.subarray((y0 - h0) * width, (y1 - h0) * width), y0 * width);
       }
+      return { data: out, width, height };
     },
     async dispose(): Promise<void> {
       if (disposed) return;
@@ -56,6 +70,15 @@ export async function createTfjsRuntimeWith(modelDir: string, options: TfjsRunti
       disposeTfParams(params);
     },
   };
+}
+
+async function runOnce(params: TfParams, data: Float32Array, width: number, height: number): Promise<Float32Array> {
+  const out = tf.tidy(() => forward(params, tf.tensor4d(data, [1, height, width, 1]), { forwardConvGradients: false }));
+  try {
+    return (await out.data()) as Float32Array;
+  } finally {
+    out.dispose();
+  }
 }
 
 export const createTfjsRuntime: CnnRuntimeFactory = (modelDir, options = {}) => createTfjsRuntimeWith(modelDir, { intraOpThreads: options.intraOpThreads });

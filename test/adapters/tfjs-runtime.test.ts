@@ -39,6 +39,26 @@ describe('TF.js runtime adapter', () => {
     await expect(runtime.infer(input)).rejects.toThrow(/after dispose/);
   });
 
+  it('large images run in strips with a receptive-field halo and give the whole-image result', async () => {
+    const width = 37, height = 83;
+    const rng = new Random(5);
+    const input = { data: new Float32Array(width * height).map(() => 2 * rng.gaussian()), width, height };
+    const whole = await createTfjsRuntimeWith(dir, { backend: 'wasm' });
+    const strips = await createTfjsRuntimeWith(dir, { backend: 'wasm', maxPixelsPerPass: width * 35 }); // 15-row strips
+    const a = await whole.infer(input);
+    const b = await strips.infer(input);
+    let maxAbs = 0;
+    let maxDiff = 0;
+    for (let i = 0; i < a.data.length; i++) {
+      maxAbs = Math.max(maxAbs, Math.abs(a.data[i]));
+      maxDiff = Math.max(maxDiff, Math.abs(a.data[i] - b.data[i]));
+    }
+    expect(maxAbs).toBeGreaterThan(0.1);
+    expect(maxDiff).toBeLessThanOrEqual(1e-6 * maxAbs); // same sums; at most summation-order rounding
+    await whole.dispose();
+    await strips.dispose();
+  });
+
   it('rejects an image whose data does not match its size', async () => {
     const runtime = await createTfjsRuntimeWith(dir, { backend: 'cpu' });
     await expect(runtime.infer({ data: new Float32Array(10), width: 4, height: 4 })).rejects.toThrow(/4x4 image with 16 pixels, got 10/);
