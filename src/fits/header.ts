@@ -223,9 +223,7 @@ export function formatCard(card: FitsCard): string[] {
   if (card.value === undefined) {
     const text = card.comment ?? '';
     checkText(text);
-    const out: string[] = [];
-    for (let start = 0; start === 0 || start < text.length; start += 72) out.push((keyField + text.slice(start, start + 72)).padEnd(80, ' '));
-    return out;
+    return splitCommentary(text).map((piece) => (keyField + piece).padEnd(80, ' '));
   }
   const comment = card.comment ?? '';
   checkText(comment);
@@ -239,6 +237,29 @@ export function formatCard(card: FitsCard): string[] {
   else if (typeof value === 'boolean') valueText = (value ? 'T' : 'F').padStart(20, ' ');
   else valueText = formatNumber(value, key).padStart(20, ' ');
   return [withComment(`${keyField}= ${valueText}`, comment)];
+}
+
+/**
+ * Splits commentary text into 72-character pieces, breaking at spaces where it can: trailing blanks
+ * of a card are not significant, so a break after a space would lose it. The break's space is
+ * dropped; readers join continued HISTORY lines with one space.
+ */
+function splitCommentary(text: string): string[] {
+  if (text.length <= 72) return [text];
+  const pieces: string[] = [];
+  let rest = text;
+  while (rest.length > 72) {
+    const space = rest.lastIndexOf(' ', 72);
+    if (space > 0) {
+      pieces.push(rest.slice(0, space));
+      rest = rest.slice(space + 1);
+    } else {
+      pieces.push(rest.slice(0, 72));
+      rest = rest.slice(72);
+    }
+  }
+  if (rest.length > 0) pieces.push(rest);
+  return pieces;
 }
 
 function withComment(head: string, comment: string): string {

@@ -158,6 +158,7 @@ export class Wcs {
   // Paper II, eq. (2): native (phi, theta) → celestial (alpha, delta), written with atan2 for
   // both angles so that it keeps full precision next to the poles.
   private nativeToCelestial(phi: number, theta: number): { ra: number; dec: number } {
+    if (theta === 90 && this.theta0 === 90) return { ra: ((this.alphaP % 360) + 360) % 360, dec: this.deltaP };
     const dphi = phi - this.phiP;
     const st = sind(theta);
     const ct = cosd(theta);
@@ -290,8 +291,9 @@ function deprojectSin(x: number, y: number, xi: number, eta: number): { phi: num
     if (s > 1) s = s - 1 < 1e-13 ? 1 : Math.min(s1, s2);
     if (s < -1 && s + 1 > -1e-13) s = -1;
     if (s > 1 || s < -1) return null;
-    theta = Math.asin(s) * R2D;
     z = 1 - s;
+    // theta from atan2(sin, cos) with cos from the geometry: asin(s) alone loses half the digits near the pole.
+    theta = atan2d(s, Math.hypot(X - xi * z, Y - eta * z));
   }
   const phi = atan2d(X - xi * z, -(Y - eta * z));
   return { phi, theta };

@@ -140,7 +140,18 @@ describe('formatCard', () => {
     );
   });
 
-  it('splits long HISTORY text across cards without losing characters', () => {
+  it('splits long HISTORY text at spaces, so joining the cards with one space gives the text back', () => {
+    const words = 'The quick brown fox jumps over the lazy dog and keeps running through the long grass of the field';
+    const lines = formatCard({ key: 'HISTORY', comment: words });
+    expect(lines).toEqual([
+      // "...through the" would be 73 characters, one over the 72 a card holds
+      card('HISTORY The quick brown fox jumps over the lazy dog and keeps running through'),
+      card('HISTORY the long grass of the field'),
+    ]);
+    expect(parseCards(lines, 't').map((c) => c.comment).join(' ')).toBe(words);
+  });
+
+  it('splits long HISTORY text without spaces across cards without losing characters', () => {
     const text = 'x'.repeat(72) + 'y'.repeat(10);
     const lines = formatCard({ key: 'HISTORY', comment: text });
     expect(lines).toEqual([card(`HISTORY ${'x'.repeat(72)}`), card(`HISTORY ${'y'.repeat(10)}`)]);
