@@ -25,6 +25,7 @@ import type { ColumnTable } from '../catalogue/table';
 import type { Provenance } from '../catalogue/provenance';
 import { thresholdedBlobDetection, type TbdOptions, type TbdResult } from './tbd';
 import { catalogueRows, type NoiseModel, type PixelToSky } from './catalogue-rows';
+import { borderNoiseStd } from './local-rms';
 
 /**
  * Noise for the catalogue's local_rms/snr: 'mad-local-rms' (default, real images) or one value for
@@ -157,9 +158,14 @@ function tileLookup(plan: TilePlan): (x: number, y: number) => number {
   };
 }
 
-export interface DetectFitsOptions extends Omit<DetectImageOptions, 'imageId' | 'wcs'> {
+export interface DetectFitsOptions extends Omit<DetectImageOptions, 'imageId' | 'wcs' | 'noise'> {
   /** Defaults to the file name without .fits. */
   imageId?: string;
+  /**
+   * 'auto' (default): a DeepSource simulation (header BORDERPX > 0) uses the std of its source-free
+   * border, any other image the MAD local rms (CONTRACT.md, SNR). 'border:PX' forces a border width.
+   */
+  noise?: DetectNoise | 'auto' | { estimator: 'border-std'; borderPx: number };
   /** Overrides the header's beam (or supplies a missing one). */
   beam?: Beam;
 }
@@ -196,11 +202,13 @@ export async function detectFitsImage(path: string, options: DetectFitsOptions):
     wcsProblem = (err as Error).message;
   }
   const beam = options.beam ?? beamFromHeader(header);
+  const noise = chooseNoise(image, header, options.noise ?? 'auto', path);
   const imageSha256 = await sha256File(path);
   const result = await detectImage(image, {
     ...options,
     imageId: options.imageId ?? imageIdFromPath(path),
     wcs,
+    noise,
     provenance: {
       ...options.provenance,
       imageName: basename(path),
@@ -214,6 +222,22 @@ export async function detectFitsImage(path: string, options: DetectFitsOptions):
     },
   });
   return { ...result, header, wcs, beam, wcsProblem };
+}
+
+function chooseNoise(image: Image, header: FitsHeader, choice: NonNullable<DetectFitsOptions['noise']>, path: string): DetectNoise {
+  let borderPx: number | undefined;
+  if (choice === 'auto') {
+    const fromHeader = header.getNumber('BORDERPX');
+    if (fromHeader === undefined || !(fromHeader > 0)) return { estimator: 'mad-local-rms' };
+    borderPx = fromHeader;
+  } else if ('borderPx' in choice) {
+    borderPx = choice.borderPx;
+  } else {
+    return choice;
+  }
+  const sigma = borderNoiseStd(image, borderPx);
+  if (!(sigma > 0)) throw new UserInputError(`${path}: the ${borderPx}-px border has no noise to measure (std ${sigma}); use the MAD local rms instead`);
+  return { estimator: 'border-std', sigma };
 }
 
 function sha256File(path: string): Promise<string> {
