@@ -122,27 +122,20 @@ function vectorToColumn(vector: Vector, type: DataType): Column {
     case Type.Float: {
       const bits = (type as Float64).precision;
       const out = bits === 2 ? new Float64Array(n) : new Float32Array(n);
-      let off = 0;
-      for (const data of vector.data) {
-        for (let i = 0; i < data.length; i++) {
-          out[off + i] = data.nullCount > 0 && !data.getValid(i) ? NaN : Number(data.values[data.offset + i]);
-        }
-        off += data.length;
-      }
+      // Chunks without nulls are copied wholesale; nulls become NaN.
+      copyChunks(vector, out, (data, i) => Number(data.values[data.offset + i]), NaN);
       return out;
     }
     case Type.Int: {
       const int = type as unknown as { bitWidth: number; isSigned: boolean };
       if (int.bitWidth === 64 || (int.bitWidth === 32 && !int.isSigned)) {
         const out = new BigInt64Array(n);
-        let i = 0;
-        for (const v of vector) out[i++] = v === null ? 0n : BigInt(v as bigint | number);
+        copyChunks(vector, out, (data, i) => BigInt(data.values[data.offset + i]), 0n);
         return out;
       }
-      if (int.bitWidth === 8 && !int.isSigned) {
-        return Uint8Array.from(vector.toArray() as Uint8Array);
-      }
-      return Int32Array.from(vector.toArray() as ArrayLike<number>);
+      const out = int.bitWidth === 8 && !int.isSigned ? new Uint8Array(n) : new Int32Array(n);
+      copyChunks(vector, out, (data, i) => Number(data.values[data.offset + i]), 0);
+      return out;
     }
     case Type.Bool: {
       const out = new Uint8Array(n);
@@ -157,10 +150,12 @@ function vectorToColumn(vector: Vector, type: DataType): Column {
       for (const data of vector.data) {
         const offsets = data.valueOffsets as Int32Array | BigInt64Array;
         const bytes = Buffer.from(data.values.buffer, data.values.byteOffset, data.values.byteLength);
+        const nulls = data.nullCount > 0;
+        const big = offsets instanceof BigInt64Array;
         for (let i = 0; i < data.length; i++) {
-          const a = Number(offsets[data.offset + i]);
-          const b = Number(offsets[data.offset + i + 1]);
-          out[off + i] = data.nullCount > 0 && !data.getValid(i) ? '' : bytes.toString('utf8', a, b);
+          const a = big ? Number(offsets[data.offset + i]) : (offsets[data.offset + i] as number);
+          const b = big ? Number(offsets[data.offset + i + 1]) : (offsets[data.offset + i + 1] as number);
+          out[off + i] = nulls && !data.getValid(i) ? '' : bytes.toString('utf8', a, b);
         }
         off += data.length;
       }
@@ -172,6 +167,23 @@ function vectorToColumn(vector: Vector, type: DataType): Column {
       for (const v of vector) out[i++] = v === null || v === undefined ? '' : String(v);
       return out;
     }
+  }
+}
+
+type NumericOut = Float64Array | Float32Array | Int32Array | Uint8Array | BigInt64Array;
+
+/** Copies a numeric vector chunk by chunk: a straight typed-array copy when the types match and there are no nulls. */
+function copyChunks<T extends number | bigint>(vector: Vector, out: NumericOut, get: (data: Data, i: number) => T, nullValue: T): void {
+  let off = 0;
+  for (const data of vector.data) {
+    const values = data.values as ArrayLike<number | bigint> & { subarray(a: number, b: number): NumericOut; constructor: unknown };
+    const nulls = data.nullCount > 0;
+    if (!nulls && values.constructor === out.constructor) {
+      (out as Float64Array).set(values.subarray(data.offset, data.offset + data.length) as Float64Array, off);
+    } else {
+      for (let i = 0; i < data.length; i++) (out as unknown as T[])[off + i] = nulls && !data.getValid(i) ? nullValue : get(data, i);
+    }
+    off += data.length;
   }
 }
 

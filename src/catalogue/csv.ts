@@ -79,58 +79,62 @@ function csvField(s: string): string {
   return s;
 }
 
-/** Parses RFC 4180 records (quoted fields may hold commas, quotes and line breaks). */
+/**
+ * Parses RFC 4180 records (quoted fields may hold commas, quotes and line breaks). Unquoted fields
+ * are sliced, not built character by character: this parser runs over 1 M-row catalogues.
+ */
 function parseRecords(text: string, start: number): string[][] {
   const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
+  const n = text.length;
   let i = start;
-  let quoted = false;
-  let sawAny = false;
-  while (i < text.length) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-        i++;
-        continue;
-      }
-      field += ch;
+  while (i < n) {
+    // Skip blank lines between records.
+    const c0 = text.charCodeAt(i);
+    if (c0 === 10 || c0 === 13) {
       i++;
       continue;
     }
-    if (ch === '"') {
-      quoted = true;
-      sawAny = true;
-      i++;
-    } else if (ch === ',') {
-      row.push(field);
-      field = '';
-      sawAny = true;
-      i++;
-    } else if (ch === '\n' || ch === '\r') {
-      if (sawAny || field !== '' || row.length > 0) {
-        row.push(field);
-        rows.push(row);
+    const row: string[] = [];
+    for (;;) {
+      let field: string;
+      if (text.charCodeAt(i) === 34 /* " */) {
+        let value = '';
+        let p = i + 1;
+        for (;;) {
+          const q = text.indexOf('"', p);
+          if (q < 0) throw new FormatError('unterminated quoted field');
+          value += text.slice(p, q);
+          if (text.charCodeAt(q + 1) === 34) {
+            value += '"';
+            p = q + 2;
+          } else {
+            i = q + 1;
+            break;
+          }
+        }
+        field = value;
+      } else {
+        let p = i;
+        while (p < n) {
+          const c = text.charCodeAt(p);
+          if (c === 44 || c === 10 || c === 13) break;
+          p++;
+        }
+        field = text.slice(i, p);
+        i = p;
       }
-      row = [];
-      field = '';
-      sawAny = false;
-      i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1;
-    } else {
-      field += ch;
-      sawAny = true;
-      i++;
+      row.push(field);
+      const c = text.charCodeAt(i);
+      if (c === 44) {
+        i++;
+        continue;
+      }
+      if (i < n && c !== 10 && c !== 13) throw new FormatError(`unexpected character after a quoted field in record ${rows.length + 1}`);
+      // End of record: newline (LF or CRLF) or end of text.
+      if (c === 13 && text.charCodeAt(i + 1) === 10) i += 2;
+      else if (i < n) i++;
+      break;
     }
-  }
-  if (quoted) throw new FormatError('unterminated quoted field');
-  if (sawAny || field !== '' || row.length > 0) {
-    row.push(field);
     rows.push(row);
   }
   return rows;

@@ -22,6 +22,10 @@ export function encodeParquet(table: ColumnTable, options: ParquetWriteOptions =
   const wasmTable = parquet.Table.fromIPCStream(tableToIPC(arrow, 'stream'));
   const props = new parquet.WriterPropertiesBuilder()
     .setCompression(parquet.Compression.ZSTD)
+    // Dictionary encoding only where values repeat (image ids): on unique ids, names and float
+    // columns it made writing 4x slower and files larger (measured at 100 k rows).
+    .setDictionaryEnabled(false)
+    .setColumnDictionaryEnabled('image_id', true)
     .setMaxRowGroupSize(options.rowGroupSize ?? 131072)
     .setKeyValueMetadata(fullMetadata(table))
     .setCreatedBy(table.metadata['deepsource.software_version'] ?? 'deepsource-ts')

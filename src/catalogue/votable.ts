@@ -18,7 +18,10 @@ const DATATYPE: Record<ColumnType, string> = {
   string: 'char',
 };
 
+const NEEDS_ESCAPE = /[&<>"'\t\n\r\u0000-\u001f\ud800-\udfff\ufffe\uffff]/;
+
 export function xmlEscape(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s;
   return s
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
     .replace(/&/g, '&amp;')

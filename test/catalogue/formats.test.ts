@@ -183,3 +183,14 @@ describe('errors', () => {
     await expect(readCatalogue(file)).rejects.toThrow(/ragged\.csv: row 2 has 1 fields, expected 2/);
   });
 });
+
+test('CSV reader: CRLF line ends, blank lines, and text after a closing quote', async () => {
+  const ok = path.join(dir, 'crlf.csv');
+  fs.writeFileSync(ok, 'a,b\r\n1,"x, ""y"""\r\n\r\n2,z\r\n');
+  const t = await readCatalogue(ok);
+  expect(Array.from(t.columns.a as Int32Array)).toEqual([1, 2]);
+  expect(t.columns.b).toEqual(['x, "y"', 'z']);
+  const bad = path.join(dir, 'badquote.csv');
+  fs.writeFileSync(bad, 'a,b\n1,"x"y\n');
+  await expect(readCatalogue(bad)).rejects.toThrow(/badquote\.csv: unexpected character after a quoted field in record 2/);
+});
