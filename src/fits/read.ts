@@ -216,21 +216,43 @@ async function openHandle(path: string): Promise<fs.FileHandle> {
   }
 }
 
-/** Reads an HDU header starting at `start`; null at a clean end of file. */
+/** Index of the block holding the END card, searching blocks [fromBlock, ...) only; -1 if none. */
+function findEndBlock(bytes: Uint8Array, fromBlock: number): number {
+  for (let block = fromBlock; (block + 1) * BLOCK_LENGTH <= bytes.length; block++) {
+    for (let at = block * BLOCK_LENGTH; at < (block + 1) * BLOCK_LENGTH; at += CARD_LENGTH) {
+      // 'END' followed by blanks
+      if (bytes[at] === 0x45 && bytes[at + 1] === 0x4e && bytes[at + 2] === 0x44) {
+        let blank = true;
+        for (let i = at + 3; i < at + CARD_LENGTH; i++) if (bytes[i] !== 0x20) { blank = false; break; }
+        if (blank) return block;
+      }
+    }
+  }
+  return -1;
+}
+
+/** Reads an HDU header starting at `start`; null at a clean end of file. Reads blocks until END (linear, not quadratic). */
 async function readHeaderAt(handle: fs.FileHandle, start: number, fileSize: number, where: string): Promise<{ header: FitsHeader; dataStart: number } | null> {
   if (start >= fileSize) return null;
+  const chunkBlocks = 8;
   let bytes: Uint8Array = new Uint8Array(0);
   for (;;) {
-    const block = new Uint8Array(BLOCK_LENGTH);
-    const got = await readFully(handle, block, start + bytes.length);
-    if (got < BLOCK_LENGTH) {
-      if (got === 0 && bytes.length === 0) return null;
-      parseHeaderBytes(concat(bytes, block.subarray(0, got)), where); // throws if the bytes are not FITS
-      throw new FormatError(`${where}: file truncated inside the header (no END card in ${bytes.length + got} bytes)`);
+    const chunk = new Uint8Array(chunkBlocks * BLOCK_LENGTH);
+    const got = await readFully(handle, chunk, start + bytes.length);
+    if (got === 0 && bytes.length === 0) return null;
+    const searchFrom = bytes.length / BLOCK_LENGTH;
+    bytes = concat(bytes, chunk.subarray(0, got));
+    if (searchFrom === 0) parseHeaderBytes(bytes.subarray(0, Math.min(bytes.length, 80)), where); // not FITS → error at once
+    const endBlock = findEndBlock(bytes, searchFrom);
+    if (endBlock >= 0) {
+      const parsed = parseHeaderBytes(bytes.subarray(0, (endBlock + 1) * BLOCK_LENGTH), where);
+      if (!parsed) throw new DeepSourceError(`${where}: END card found but not parsed`);
+      return { header: parsed.header, dataStart: start + parsed.dataOffset };
     }
-    bytes = concat(bytes, block);
-    const parsed = parseHeaderBytes(bytes, where);
-    if (parsed) return { header: parsed.header, dataStart: start + parsed.dataOffset };
+    if (got < chunk.length) {
+      throw new FormatError(`${where}: file truncated inside the header (no END card in ${bytes.length} bytes)`);
+    }
+    if (bytes.length >= MAX_HEADER_BLOCKS * BLOCK_LENGTH) throw new FormatError(`${where}: no END card in the first ${MAX_HEADER_BLOCKS} header blocks`);
   }
 }
 
