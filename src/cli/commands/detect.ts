@@ -14,7 +14,7 @@ import { action, parseFloatOption, parseIntOption } from '../common';
 import { createProgress } from '../progress';
 import { UserInputError } from '../../core/errors';
 import { readModelMetadata, resolveModelDir } from '../../model/registry';
-import { availableCores, DEFAULT_TILING_OPTIONS } from '../../tiling/plan';
+import { availableCores, DEFAULT_TILING_OPTIONS, resolveTilingOptions } from '../../tiling/plan';
 import { createSerialExecutor, createTilePool, type TileExecutor } from '../../tiling/pool';
 import { writeFitsImage } from '../../fits/write';
 import { parseBeamOption } from '../../fits/beam';
@@ -114,13 +114,15 @@ export async function runDetect(images: string[], opts: DetectCliOptions): Promi
   for (const image of images) {
     if (!existsSync(image)) throw new UserInputError(`image ${image} does not exist`);
   }
+  // Check everything the user typed before the model loads and workers start.
+  const workers = opts.workers ?? Math.max(1, Math.min(availableCores(), 8));
+  resolveTilingOptions({ tile: opts.tile, overlap: opts.overlap, workers });
   const modelDir = resolveModelDir(opts.model);
   const meta = readModelMetadata(modelDir);
   const tbd = tbdOptionsFor(modelDir, opts);
   const { files, format } = planOutputs(images, opts.out, opts.format);
   const saveCnn = cnnOutputs(images, opts.saveCnn);
   for (const f of [...files, ...saveCnn]) mkdirSync(path.dirname(path.resolve(f)), { recursive: true });
-  const workers = opts.workers ?? Math.max(1, Math.min(availableCores(), 8));
   const log = (line: string) => {
     if (!opts.quiet) process.stderr.write(line + '\n');
   };
