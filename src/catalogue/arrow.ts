@@ -46,7 +46,16 @@ export function toArrowTable(table: ColumnTable): Table {
   const n = lengthOf(table);
   const fields: Field[] = [];
   const datas: Data[] = [];
-  for (const [name, column] of Object.entries(table.columns)) {
+  // apache-arrow's IPC writer emits a broken stream when two columns share one ArrayBuffer
+  // (parquet-wasm then fails with "failed to fill whole buffer"): copy a column whose buffer
+  // another column already uses.
+  const buffers = new Set<ArrayBufferLike>();
+  for (const [name, given] of Object.entries(table.columns)) {
+    let column = given;
+    if (!Array.isArray(column)) {
+      if (buffers.has(column.buffer)) column = column.slice() as typeof column;
+      buffers.add(column.buffer);
+    }
     const info = table.info[name] ?? {};
     const fieldMeta = new Map<string, string>();
     if (info.unit !== undefined) fieldMeta.set('unit', info.unit);

@@ -194,3 +194,20 @@ test('CSV reader: CRLF line ends, blank lines, and text after a closing quote', 
   fs.writeFileSync(bad, 'a,b\n1,"x"y\n');
   await expect(readCatalogue(bad)).rejects.toThrow(/badquote\.csv: unexpected character after a quoted field in record 2/);
 });
+
+test('columns sharing one buffer (the same array twice, or views of one ArrayBuffer) encode correctly', async () => {
+  const shared = new Float64Array([1, 2, 3, 4]);
+  const backing = new Float64Array(8).map((_, i) => i * 1.5);
+  const table: ColumnTable = {
+    columns: { a: shared, b: shared, c: backing.subarray(0, 4), d: backing.subarray(4, 8) },
+    info: {},
+    metadata: {},
+  };
+  for (const format of ['parquet', 'arrow'] as const) {
+    const file = path.join(dir, `shared.${format}`);
+    await writeCatalogue(file, table, format);
+    const back = await readCatalogue(file);
+    expect(Array.from(back.columns.b as Float64Array)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(back.columns.d as Float64Array)).toEqual([6, 7.5, 9, 10.5]);
+  }
+});
