@@ -197,22 +197,48 @@ export interface FitsImageFile extends FitsFile {
   readImage64(): Promise<Image64>;
 }
 
-async function readFully(handle: fs.FileHandle, buffer: Uint8Array, position: number): Promise<number> {
-  let done = 0;
-  while (done < buffer.length) {
-    const { bytesRead } = await handle.read(buffer, done, buffer.length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return done;
+/**
+ * Random-access bytes: a local file, or an object in a store read with ranged GETs (the streaming
+ * pipeline wraps its S3 adapter in one of these; src/fits never imports an SDK).
+ */
+export interface FitsByteSource {
+  /** Total size in bytes. */
+  readonly size: number;
+  /** Bytes [offset, offset + length), shorter only where the source ends. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close?(): Promise<void>;
 }
 
-async function openHandle(path: string): Promise<fs.FileHandle> {
+/** A local file as a FitsByteSource, read with positional reads. */
+export async function fileByteSource(path: string): Promise<FitsByteSource> {
+  let handle: fs.FileHandle;
   try {
-    return await fs.open(path, 'r');
+    handle = await fs.open(path, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserInputError(`cannot open ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? String(err)}`, { cause: err });
+  }
+  try {
+    const stat = await handle.stat();
+    const size = stat.size;
+    if (!stat.isFile()) throw new UserInputError(`cannot open ${path}: not a regular file`);
+    return {
+      size,
+      async read(offset: number, length: number): Promise<Uint8Array> {
+        const buffer = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+        let done = 0;
+        while (done < buffer.length) {
+          const { bytesRead } = await handle.read(buffer, done, buffer.length - done, offset + done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        return done === buffer.length ? buffer : buffer.subarray(0, done);
+      },
+      close: () => handle.close(),
+    };
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw err;
   }
 }
 
@@ -231,17 +257,16 @@ function findEndBlock(bytes: Uint8Array, fromBlock: number): number {
   return -1;
 }
 
-/** Reads an HDU header starting at `start`; null at a clean end of file. Reads blocks until END (linear, not quadratic). */
-async function readHeaderAt(handle: fs.FileHandle, start: number, fileSize: number, where: string): Promise<{ header: FitsHeader; dataStart: number } | null> {
-  if (start >= fileSize) return null;
-  const chunkBlocks = 8;
+/** Reads an HDU header starting at `start`; null at a clean end. Reads 8 blocks at a time until END (linear, not quadratic). */
+async function readHeaderAt(source: FitsByteSource, start: number, where: string): Promise<{ header: FitsHeader; dataStart: number } | null> {
+  if (start >= source.size) return null;
+  const chunkLength = 8 * BLOCK_LENGTH;
   let bytes: Uint8Array = new Uint8Array(0);
   for (;;) {
-    const chunk = new Uint8Array(chunkBlocks * BLOCK_LENGTH);
-    const got = await readFully(handle, chunk, start + bytes.length);
-    if (got === 0 && bytes.length === 0) return null;
+    const chunk = await source.read(start + bytes.length, chunkLength);
+    if (chunk.length === 0 && bytes.length === 0) return null;
     const searchFrom = bytes.length / BLOCK_LENGTH;
-    bytes = concat(bytes, chunk.subarray(0, got));
+    bytes = concat(bytes, chunk);
     if (searchFrom === 0) parseHeaderBytes(bytes.subarray(0, Math.min(bytes.length, 80)), where); // not FITS → error at once
     const endBlock = findEndBlock(bytes, searchFrom);
     if (endBlock >= 0) {
@@ -249,7 +274,7 @@ async function readHeaderAt(handle: fs.FileHandle, start: number, fileSize: numb
       if (!parsed) throw new DeepSourceError(`${where}: END card found but not parsed`);
       return { header: parsed.header, dataStart: start + parsed.dataOffset };
     }
-    if (got < chunk.length) {
+    if (chunk.length < chunkLength) {
       throw new FormatError(`${where}: file truncated inside the header (no END card in ${bytes.length} bytes)`);
     }
     if (bytes.length >= MAX_HEADER_BLOCKS * BLOCK_LENGTH) throw new FormatError(`${where}: no END card in the first ${MAX_HEADER_BLOCKS} header blocks`);
@@ -257,6 +282,7 @@ async function readHeaderAt(handle: fs.FileHandle, start: number, fileSize: numb
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);
@@ -268,32 +294,35 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * extension when the primary HDU has no data (NAXIS = 0). Pixels are read later, by rows.
  */
 export async function openFits(path: string): Promise<FitsImageFile> {
-  const handle = await openHandle(path);
+  return openFitsSource(await fileByteSource(path), path);
+}
+
+/** openFits over any byte source (`name` is used in messages and as `path`). Closes the source on error. */
+export async function openFitsSource(source: FitsByteSource, name: string): Promise<FitsImageFile> {
   try {
-    const { size: fileSize } = await handle.stat();
-    if (fileSize === 0) throw new FormatError(`${path}: empty file, not FITS`);
-    let located: { header: FitsHeader; dataStart: number } | null = await readHeaderAt(handle, 0, fileSize, path);
-    if (!located) throw new FormatError(`${path}: empty file, not FITS`);
-    if (located.header.get('SIMPLE') !== true) throw new FormatError(`${path}: not a FITS file (SIMPLE is not T)`);
+    if (source.size === 0) throw new FormatError(`${name}: empty file, not FITS`);
+    let located: { header: FitsHeader; dataStart: number } | null = await readHeaderAt(source, 0, name);
+    if (!located) throw new FormatError(`${name}: empty file, not FITS`);
+    if (located.header.get('SIMPLE') !== true) throw new FormatError(`${name}: not a FITS file (SIMPLE is not T)`);
     let hdu = 0;
     while ((located.header.getNumber('NAXIS') ?? 0) === 0 || (hdu > 0 && located.header.getString('XTENSION')?.trim() !== 'IMAGE')) {
-      const where = `${path} (HDU ${hdu + 1})`;
+      const where = `${name} (HDU ${hdu + 1})`;
       const next = located.dataStart + Math.ceil(hduDataBytes(located.header, where) / BLOCK_LENGTH) * BLOCK_LENGTH;
       hdu++;
-      if (hdu > 1000) throw new FormatError(`${path}: no image in the first 1000 HDUs`);
-      const following: { header: FitsHeader; dataStart: number } | null = await readHeaderAt(handle, next, fileSize, `${path} (HDU ${hdu + 1})`);
-      if (!following) throw new FormatError(`${path}: no image data (the primary HDU has NAXIS = 0 and there is no IMAGE extension)`);
+      if (hdu > 1000) throw new FormatError(`${name}: no image in the first 1000 HDUs`);
+      const following: { header: FitsHeader; dataStart: number } | null = await readHeaderAt(source, next, `${name} (HDU ${hdu + 1})`);
+      if (!following) throw new FormatError(`${name}: no image data (the primary HDU has NAXIS = 0 and there is no IMAGE extension)`);
       located = following;
     }
-    const where = hdu === 0 ? path : `${path} (HDU ${hdu + 1})`;
+    const where = hdu === 0 ? name : `${name} (HDU ${hdu + 1})`;
     const layout = imageLayout(located.header, where);
-    const available = fileSize - located.dataStart;
+    const available = source.size - located.dataStart;
     if (available < layout.dataBytes) {
       throw new FormatError(`${where}: file truncated: the header describes ${layout.dataBytes} bytes of data (${layout.axes.join(' x ')}, BITPIX ${layout.bitpix}) but only ${Math.max(0, available)} follow`);
     }
-    return new FitsFileImpl(path, handle, located.header, layout, located.dataStart);
+    return new FitsFileImpl(name, source, located.header, layout, located.dataStart);
   } catch (err) {
-    await handle.close().catch(() => undefined);
+    await source.close?.().catch(() => undefined);
     throw err;
   }
 }
@@ -305,7 +334,7 @@ class FitsFileImpl implements FitsImageFile {
 
   constructor(
     readonly path: string,
-    private readonly handle: fs.FileHandle,
+    private readonly source: FitsByteSource,
     readonly header: FitsHeader,
     readonly layout: ImageLayout,
     readonly dataOffset: number,
@@ -322,9 +351,9 @@ class FitsFileImpl implements FitsImageFile {
   }
 
   private async readRaw(y0: number, y1: number): Promise<Uint8Array> {
-    const bytes = new Uint8Array((y1 - y0) * this.layout.rowBytes);
-    const got = await readFully(this.handle, bytes, this.dataOffset + y0 * this.layout.rowBytes);
-    if (got < bytes.length) throw new FormatError(`${this.path}: file truncated while reading rows ${y0} to ${y1}`);
+    const length = (y1 - y0) * this.layout.rowBytes;
+    const bytes = await this.source.read(this.dataOffset + y0 * this.layout.rowBytes, length);
+    if (bytes.length < length) throw new FormatError(`${this.path}: file truncated while reading rows ${y0} to ${y1}`);
     return bytes;
   }
 
@@ -353,7 +382,7 @@ class FitsFileImpl implements FitsImageFile {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.handle.close();
+    await this.source.close?.();
   }
 }
 

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FormatError, UserInputError } from '../../src/core/errors';
-import { openFits, parseHeaderBytes, readFitsImage } from '../../src/fits/read';
+import { openFits, openFitsSource, parseHeaderBytes, readFitsImage, type FitsByteSource } from '../../src/fits/read';
 import { card, headerBytes, imageFile, padData, rawData } from './fitsBytes';
 
 let dir: string;
@@ -117,6 +117,28 @@ describe('degenerate cubes and row ranges', () => {
     }
   });
 
+  it('openFitsSource reads the header and rows through ranged reads only', async () => {
+    const width = 50;
+    const height = 40;
+    const bytes = imageFile(32, [width, height], Array.from({ length: width * height }, (_, i) => i), [card('BZERO', '0.5'), ...Array.from({ length: 50 }, (_, i) => card(`HISTORY ${i}`))]);
+    const reads: [number, number][] = [];
+    const source: FitsByteSource = {
+      size: bytes.length,
+      read: async (offset, length) => {
+        reads.push([offset, length]);
+        return bytes.subarray(offset, Math.min(bytes.length, offset + length));
+      },
+    };
+    const f = await openFitsSource(source, 's3://bucket/key.fits');
+    expect(f.dataOffset).toBe(2 * 2880);
+    reads.length = 0;
+    const rows = await f.readRows(10, 12);
+    expect(reads).toEqual([[2 * 2880 + 10 * width * 4, 2 * width * 4]]);
+    expect(Array.from(rows.subarray(0, 3))).toEqual([500.5, 501.5, 502.5]);
+    await f.close();
+    await expect(openFitsSource({ size: 20, read: async () => Buffer.from('not fits at all.....') }, 's3://b/x')).rejects.toThrow(/^s3:\/\/b\/x: not a FITS file/);
+  });
+
   it('readFitsImage returns image, header, WCS and beam, and honours rows', async () => {
     const extra = [
       card('CTYPE1', "'RA---SIN'"), card('CTYPE2', "'DEC--SIN'"), card('CRPIX1', '2.0'), card('CRPIX2', '2.0'),
@@ -190,6 +212,10 @@ describe('bad input: one FormatError naming the file and the problem', () => {
     expect(error).toBeInstanceOf(FormatError);
     expect((error as Error).message.startsWith(file)).toBe(true);
     expect((error as Error).message).toMatch(pattern);
+  });
+
+  it('a directory is a user error naming it', async () => {
+    await expect(openFits(dir)).rejects.toThrow(/not a regular file/);
   });
 
   it('a missing file is a user error naming it', async () => {
