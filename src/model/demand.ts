@@ -11,7 +11,7 @@
  *   is scaled so that an isolated source peaks at exactly 1; overlapping sources add, and C is
  *   clipped to 1, so C lies in [0, 1].
  * - I: the input image in [0, 1], from the same normalised input the CNN sees (normalise.ts,
- *   `demandIntensity`: negative → 0, SNR ≳ 100 → 1).
+ *   `demandIntensity`: negative → 0, SNR ≥ 30 → 1).
  * - α weights sources by brightness: α = 0 makes faint and bright sources equally bright in D.
  * - bn keeps a little of the background in D, so the CNN learns about it too.
  * - D is divided by (1 + bn), its largest possible value, so D lies in [0, 1]. A fixed divisor

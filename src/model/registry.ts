@@ -49,7 +49,7 @@ export interface ModelMetadata {
   /** Demand map D = (C + bn)·I^alpha (paper eq. 3). */
   demand: { alpha: number; bn: number; hornRadius: number; gaussianSigma: number };
   /** Input normalisation (normalise.ts). */
-  normalisation: { method: 'asinh-mad'; softening: number };
+  normalisation: { method: 'asinh-mad'; softening: number; demandSaturationSnr?: number };
   /** Training summary; free-form beyond these fields. */
   training?: Record<string, unknown>;
 }

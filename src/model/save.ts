@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { exportOnnx } from './onnx-export';
 import { KERNEL_SIZE, FILTERS, PARAMETER_COUNT, RECEPTIVE_RADIUS, type NetworkWeights } from './network';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_JSON, MODEL_ONNX, WEIGHTS_BIN, packWeights, type ModelMetadata } from './registry';
-import { SOFTENING } from './normalise';
+import { SOFTENING, DEMAND_SATURATION_SNR } from './normalise';
 
 export interface SaveModelInfo {
   name: string;
@@ -33,7 +33,7 @@ export function saveModelDir(dir: string, weights: NetworkWeights, info: SaveMod
     architecture: { name: 'deepsource-fig8', kernel: KERNEL_SIZE, filters: FILTERS, parameterCount: PARAMETER_COUNT, receptiveRadius: RECEPTIVE_RADIUS },
     parameters,
     demand: info.demand,
-    normalisation: { method: 'asinh-mad', softening: SOFTENING },
+    normalisation: { method: 'asinh-mad', softening: SOFTENING, demandSaturationSnr: DEMAND_SATURATION_SNR },
     ...(info.training ? { training: info.training } : {}),
   };
   // weights first, metadata last: model.json appearing means the rest is in place.

@@ -404,6 +404,8 @@ export async function trainModel(train: readonly TrainingImage[], val: readonly 
         valImages: val.map((t) => t.name),
         valPatches: o.valPatches,
         initialValLoss,
+        // The loss of an all-zero output on the same validation patches: a trained model must beat it.
+        zeroOutputValLoss: validation.targets.reduce((acc, v) => acc + v * v, 0) / validation.targets.length,
         finalTrainLoss: smoothed(),
         finalValLoss: valLoss,
         wallSeconds: elapsed(),
