@@ -11,7 +11,7 @@
  *     --target es2022 --strict --skipLibCheck --esModuleInterop --resolveJsonModule --types node \
  *     bench/detect.ts src/tiling/tile-worker.ts src/adapters/onnx-runtime.ts
  *   node tmp/bench-detect/bench/detect.js compare [--image F.fits] [--model DIR] [--skip-pybdsf]
- *   node tmp/bench-detect/bench/detect.js memory  [--size 16384] [--tile 1024]
+ *   node tmp/bench-detect/bench/detect.js memory  [--size 16384] [--tile PX]
  *
  * Modes:
  *  - compare: DeepSource (1 and 2 workers, each in a fresh child process so peak RSS is its own),
@@ -43,7 +43,7 @@ import { writeCatalogue } from '../src/catalogue/write';
 import { FLOPS_PER_PIXEL, initialWeights } from '../src/model/network';
 import { estimateNoiseSigma } from '../src/model/normalise';
 import { saveModelDir } from '../src/model/save';
-import { createTilePool, resolveTilingOptions, runTiledInference, sampleRows } from '../src/tiling';
+import { DEFAULT_TILING_OPTIONS, createTilePool, resolveTilingOptions, runTiledInference, sampleRows } from '../src/tiling';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const WORK = path.join(REPO, 'tmp', 'bench');
@@ -190,7 +190,7 @@ function ensureModel(requested: string | undefined): { dir: string; trained: boo
  * FITS (row strips) → noise from sampled rows → tiled CNN on the pool → TBD on the stitched map →
  * catalogue (pixel values read back by row strips, WCS) → Parquet. Phases are timed separately.
  */
-async function runDetection(file: string, modelDir: string, workers: number, tile: number, out: string): Promise<Record<string, unknown>> {
+async function runDetection(file: string, modelDir: string, workers: number, tile: number | undefined, out: string): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const lap = (() => {
     let last = t0;
@@ -332,7 +332,7 @@ async function main(): Promise<void> {
   const opts = args();
   fs.mkdirSync(WORK, { recursive: true });
   if (mode === 'run') {
-    const record = await runDetection(opts.get('image')!, opts.get('model')!, Number(opts.get('workers')), Number(opts.get('tile') ?? 1024), opts.get('out')!);
+    const record = await runDetection(opts.get('image')!, opts.get('model')!, Number(opts.get('workers')), opts.has('tile') ? Number(opts.get('tile')) : undefined, opts.get('out')!);
     emit(record);
     return;
   }
@@ -378,10 +378,11 @@ async function main(): Promise<void> {
 
   if (mode === 'memory') {
     const size = Number(opts.get('size') ?? 16384);
-    const tile = Number(opts.get('tile') ?? 1024);
+    const tile = Number(opts.get('tile') ?? DEFAULT_TILING_OPTIONS.tile);
     const big = path.join(WORK, `tiled_${size}.fits`);
     if (!fs.existsSync(big)) await tileFits(image, big, size);
-    for (const [file, t] of [[image, 512], [image, tile], [big, tile]] as Array<[string, number]>) {
+    // Same image, two tile sizes (worker memory follows the tile); then the big image, same tile.
+    for (const [file, t] of [[image, 1024], [image, tile], [big, tile]] as Array<[string, number]>) {
       const r = runChild(['--image', file, '--model', model.dir, '--workers', '2', '--tile', String(t), '--out', out], `memory run ${file}`);
       emit({ bench: 'detect-memory', ...common, image: path.relative(REPO, file), image_bytes_float32: (r.width as number) * (r.height as number) * 4, ...r });
     }
