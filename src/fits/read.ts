@@ -5,6 +5,7 @@
  * (or Float64Array where asked) here, once (STYLE.md habit 3).
  */
 import { promises as fs } from 'node:fs';
+import { endianness } from 'node:os';
 import { DeepSourceError, FormatError, UserInputError } from '../core/errors';
 import type { Image, Image64 } from '../core/image';
 import { beamFromHeader } from './beam';
@@ -16,6 +17,7 @@ import { Wcs } from './wcs';
 export const MAX_HEADER_BLOCKS = 2000;
 /** The largest image we accept: 2^31 pixels (8 GB of float32), far beyond any single radio image we handle. */
 export const MAX_PIXELS = 2 ** 31;
+const LITTLE_ENDIAN = endianness() === 'LE';
 const SUPPORTED_BITPIX = [8, 16, 32, 64, -32, -64] as const;
 export type Bitpix = (typeof SUPPORTED_BITPIX)[number];
 
@@ -153,10 +155,27 @@ export function decodePixels(bytes: Uint8Array, layout: ImageLayout, out: Float3
   const view = new DataView(bytes.buffer, bytes.byteOffset, count * layout.bytesPerPixel);
   switch (bitpix) {
     case -32:
-      for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, false);
+      if (LITTLE_ENDIAN) {
+        // Native byte swap (Buffer.swap32) is several times faster than DataView per value.
+        const swapped = out instanceof Float32Array ? out : new Float32Array(count);
+        const target = Buffer.from(swapped.buffer, swapped.byteOffset, count * 4);
+        target.set(bytes.subarray(0, count * 4));
+        target.swap32();
+        if (swapped !== out) out.set(swapped);
+      } else {
+        for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, false);
+      }
       break;
     case -64:
-      for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, false);
+      if (LITTLE_ENDIAN) {
+        const swapped = out instanceof Float64Array ? out : new Float64Array(count);
+        const target = Buffer.from(swapped.buffer, swapped.byteOffset, count * 8);
+        target.set(bytes.subarray(0, count * 8));
+        target.swap64();
+        if (swapped !== out) out.set(swapped);
+      } else {
+        for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, false);
+      }
       break;
     case 8:
       for (let i = 0; i < count; i++) {

@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { endianness } from 'node:os';
 import { FormatError, UserInputError } from '../core/errors';
 import type { Image } from '../core/image';
 import { BLOCK_LENGTH, formatHeaderBlocks } from './header';
@@ -40,9 +41,18 @@ export function encodeFitsImage(image: Image, cards: readonly FitsCard[], option
   const padded = Math.ceil(dataBytes / BLOCK_LENGTH) * BLOCK_LENGTH;
   const out = Buffer.alloc(header.length + padded);
   header.copy(out, 0);
-  const view = new DataView(out.buffer, out.byteOffset + header.length, dataBytes);
-  if (bitpix === -32) for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i], false);
-  else for (let i = 0; i < data.length; i++) view.setFloat64(i * 8, data[i], false);
+  if (endianness() === 'LE') {
+    // Copy as native floats, then one native byte swap (much faster than DataView per value).
+    const values = bitpix === -32 ? new Float32Array(data) : Float64Array.from(data);
+    const target = out.subarray(header.length, header.length + dataBytes);
+    target.set(new Uint8Array(values.buffer, values.byteOffset, dataBytes));
+    if (bitpix === -32) target.swap32();
+    else target.swap64();
+  } else {
+    const view = new DataView(out.buffer, out.byteOffset + header.length, dataBytes);
+    if (bitpix === -32) for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i], false);
+    else for (let i = 0; i < data.length; i++) view.setFloat64(i * 8, data[i], false);
+  }
   return out;
 }
 
