@@ -271,6 +271,10 @@ async function runDetection(file: string, modelDir: string, workers: number, til
     mpix_per_s: round(pixels / seconds / 1e6, 2),
     phases_s: { open_and_noise: tOpen, cnn_tiled: tCnn, tbd: tTbd, catalogue_write: tCat },
     cnn_infer_s_summed_over_workers: round(cnn.inferSeconds),
+    // Tile function minus infer: normalisation (asinh) and cropping, in the workers.
+    worker_normalise_crop_s_summed: round(cnn.taskSeconds - cnn.inferSeconds),
+    main_read_cut_s: round(cnn.readSeconds),
+    main_stitch_s: round(cnn.stitchSeconds),
     margin_overhead: round(cnn.pixelsProcessed / pixels - 1),
     // Effective: useful (image) pixels × FLOP per pixel / wall time of the tiled CNN phase.
     cnn_gflops_effective: round((pixels * FLOPS_PER_PIXEL) / tCnn / 1e9, 1),

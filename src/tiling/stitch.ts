@@ -49,6 +49,11 @@ export interface TiledInferenceResult {
   readonly plan: TilePlan;
   /** Sum over tiles of time inside the CNN runtime (seconds, across workers). */
   readonly inferSeconds: number;
+  /** Sum over tiles of time in the tile function (normalise + infer + crop), across workers. */
+  readonly taskSeconds: number;
+  /** Main-thread seconds spent reading strips and cutting tiles, and stitching cores. */
+  readonly readSeconds: number;
+  readonly stitchSeconds: number;
   /** Pixels the CNN processed, margins included (≥ width × height). */
   readonly pixelsProcessed: number;
 }
@@ -73,6 +78,9 @@ export async function runTiledInference(source: RowSource | Image, options: Tile
 
   let done = 0;
   let inferSeconds = 0;
+  let taskSeconds = 0;
+  let readSeconds = 0;
+  let stitchSeconds = 0;
   let pixelsProcessed = 0;
   let firstError: unknown;
   const inFlight = new Set<Promise<void>>();
@@ -81,8 +89,11 @@ export async function runTiledInference(source: RowSource | Image, options: Tile
     for (let attempt = 0; ; attempt++) {
       try {
         const response = await options.executor.runTile(requestFor(tile, pixels, options));
+        const stitchStarted = performance.now();
         stitchTile(output, width, response);
+        stitchSeconds += (performance.now() - stitchStarted) / 1000;
         inferSeconds += response.inferSeconds;
+        taskSeconds += response.taskSeconds;
         pixelsProcessed += windowArea(tile);
         options.onTile?.(++done, plan.tiles.length);
         return;
@@ -99,11 +110,14 @@ export async function runTiledInference(source: RowSource | Image, options: Tile
   for (const tile of plan.tiles) {
     while (inFlight.size >= capacity) await Promise.race(inFlight);
     if (firstError !== undefined) break;
+    const readStarted = performance.now();
     if (!strip || strip.row !== tile.row) {
       strip = undefined; // let the previous strip go before reading the next
       strip = { row: tile.row, y0: tile.window.y0, rows: await read(tile.window.y0, tile.window.y1) };
     }
-    const task = runOne(tile, cutTile(strip.rows, width, tile, strip.y0)).then(
+    const pixels = cutTile(strip.rows, width, tile, strip.y0);
+    readSeconds += (performance.now() - readStarted) / 1000;
+    const task = runOne(tile, pixels).then(
       () => {
         inFlight.delete(task);
       },
@@ -117,7 +131,7 @@ export async function runTiledInference(source: RowSource | Image, options: Tile
   strip = undefined;
   await Promise.all(inFlight);
   if (firstError !== undefined) throw firstError;
-  return { output: { data: output, width, height }, plan, inferSeconds, pixelsProcessed };
+  return { output: { data: output, width, height }, plan, inferSeconds, taskSeconds, readSeconds, stitchSeconds, pixelsProcessed };
 }
 
 /** Copies a tile's core output into the full map (row stride `width`). */

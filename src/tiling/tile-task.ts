@@ -35,6 +35,8 @@ export interface TileResponse {
   readonly output: Float32Array;
   /** Seconds spent in `runtime.infer` (for profiling; normalisation and cropping excluded). */
   readonly inferSeconds: number;
+  /** Seconds for the whole tile function: normalise + infer + crop. */
+  readonly taskSeconds: number;
 }
 
 /** The buffers a request or response hands over instead of copying. */
@@ -64,6 +66,7 @@ export function checkTileRequest(request: TileRequest): void {
 
 /** Runs one tile: normalise → CNN → keep the core. Same code on the serial path and in workers. */
 export async function runTileTask(runtime: CnnRuntime, request: TileRequest): Promise<TileResponse> {
+  const taskStarted = performance.now();
   checkTileRequest(request);
   const { window: w, core: c } = request;
   const width = w.x1 - w.x0;
@@ -77,12 +80,14 @@ export async function runTileTask(runtime: CnnRuntime, request: TileRequest): Pr
       `tile ${request.tileIndex} of ${request.imageId}: runtime ${runtime.name} returned ${result.width}×${result.height}, expected ${width}×${height}`,
     );
   }
+  const output = cropCore(result.data, width, c.x0 - w.x0, c.y0 - w.y0, c.x1 - c.x0, c.y1 - c.y0);
   return {
     imageId: request.imageId,
     tileIndex: request.tileIndex,
     core: c,
-    output: cropCore(result.data, width, c.x0 - w.x0, c.y0 - w.y0, c.x1 - c.x0, c.y1 - c.y0),
+    output,
     inferSeconds,
+    taskSeconds: (performance.now() - taskStarted) / 1000,
   };
 }
 
