@@ -364,6 +364,9 @@ export function wcsParamsFromHeader(header: FitsHeader, where = 'header'): WcsPa
   }
   const lngType = ctypes[lngIndex];
   const latType = ctypes[latIndex];
+  for (const t of [lngType, latType]) {
+    if (t.length > 8) fail(`${JSON.stringify(t)}: distortion conventions (${t.slice(8)}) are not supported`);
+  }
   const code = (t: string) => (t.length >= 8 ? t.slice(5, 8) : '');
   let projCode = code(lngType);
   if (projCode !== code(latType)) fail(`projections of ${lngType} and ${latType} differ`);
@@ -392,10 +395,16 @@ export function wcsParamsFromHeader(header: FitsHeader, where = 'header'): WcsPa
   const latpole = header.getNumber('LATPOLE') ?? header.getNumber(`PV${lngIndex + 1}_4`);
   if (lonpole !== undefined) result.lonpole = lonpole;
   if (latpole !== undefined) result.latpole = latpole;
-  const radesys = header.getString('RADESYS') ?? header.getString('RADECSYS');
-  if (radesys !== undefined) result.radesys = radesys.trim();
   const equinox = header.getNumber('EQUINOX') ?? header.getNumber('EPOCH');
   if (equinox !== undefined) result.equinox = equinox;
+  // Default frame (Paper I, section 3.1): FK4 before 1984, FK5 from 1984, ICRS without EQUINOX.
+  const radesys = (header.getString('RADESYS') ?? header.getString('RADECSYS'))?.trim().toUpperCase() || (equinox === undefined ? 'ICRS' : equinox < 1984 ? 'FK4' : 'FK5');
+  // We return coordinates in the image's own frame. ICRS and FK5 J2000 agree to ~20 mas, well inside
+  // a beam; B1950/FK4 differs by arcminutes, so say so rather than write wrong catalogues.
+  if (radesys === 'FK4' || radesys === 'FK4-NO-E') fail(`B1950 coordinates (RADESYS ${radesys}, EQUINOX ${equinox ?? 1950}) are not supported; reproject the image to J2000/ICRS`);
+  if (radesys === 'FK5' && equinox !== undefined && Math.abs(equinox - 2000) > 1e-6) fail(`FK5 coordinates must have EQUINOX 2000, got ${equinox}`);
+  if (!['ICRS', 'FK5'].includes(radesys)) fail(`unsupported celestial frame RADESYS = ${JSON.stringify(radesys)} (expected ICRS or FK5 J2000)`);
+  result.radesys = radesys;
   return result;
 }
 

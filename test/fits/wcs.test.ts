@@ -145,6 +145,14 @@ describe('Wcs hand-worked values', () => {
   });
 });
 
+describe('Wcs frames', () => {
+  it('defaults: no EQUINOX → ICRS, EQUINOX/EPOCH 2000 → FK5, RADESYS wins', () => {
+    expect(wcsOf(basic('SIN', [0, 0])).params.radesys).toBe('ICRS');
+    expect(wcsOf([...basic('SIN', [0, 0]), { key: 'EPOCH', value: 2000 }]).params.radesys).toBe('FK5');
+    expect(wcsOf([...basic('SIN', [0, 0]), { key: 'EQUINOX', value: 2000 }, { key: 'RADESYS', value: 'ICRS' }]).params.radesys).toBe('ICRS');
+  });
+});
+
 describe('Wcs header errors', () => {
   it.each([
     ['no celestial axes', [{ key: 'CTYPE1', value: 'FREQ' }], /no RA\/DEC celestial axes/],
@@ -153,6 +161,10 @@ describe('Wcs header errors', () => {
     ['mixed projections', [{ key: 'CTYPE1', value: 'RA---SIN' }, { key: 'CTYPE2', value: 'DEC--TAN' }], /projections of RA---SIN and DEC--TAN differ/],
     ['singular CD', [...basic('SIN', [0, 0]), { key: 'CD1_1', value: 0 }, { key: 'CD2_2', value: 0 }].filter((c) => !c.key.startsWith('CDELT')), /singular/],
     ['non-numeric CRVAL', [...basic('SIN', [0, 0]), { key: 'CRVAL1', value: 'ten' }], /CRVAL1 must be a number/],
+    ['SIP distortion', [{ key: 'CTYPE1', value: 'RA---TAN-SIP' }, { key: 'CTYPE2', value: 'DEC--TAN-SIP' }], /distortion conventions \(-SIP\) are not supported/],
+    ['B1950 by EQUINOX', [...basic('SIN', [0, 0]), { key: 'EQUINOX', value: 1950 }], /B1950 coordinates .* not supported/],
+    ['B1950 by RADESYS', [...basic('SIN', [0, 0]), { key: 'RADESYS', value: 'FK4' }], /B1950 coordinates \(RADESYS FK4, EQUINOX 1950\)/],
+    ['galactic frame name', [...basic('SIN', [0, 0]), { key: 'RADESYS', value: 'GAPPT' }], /unsupported celestial frame RADESYS = "GAPPT"/],
     ['arcsec units', [...basic('SIN', [0, 0]), { key: 'CUNIT1', value: 'arcsec' }], /CUNIT1 must be degrees/],
   ] as [string, FitsCard[], RegExp][])('%s', (_name, cards, pattern) => {
     expect(() => wcsOf(cards)).toThrow(FormatError);
