@@ -90,14 +90,16 @@ export function encodeFitsTable(table: ColumnTable, extname = 'CATALOGUE'): Uint
   const names = Object.keys(table.columns);
   const cols = names.map((n) => table.columns[n]);
   const n = cols.length === 0 ? 0 : cols[0].length;
-  const encoder = new TextEncoder();
-  // String columns: encode once, width = longest UTF-8 byte length (at least 1).
-  const encodedStrings = cols.map((c) => (Array.isArray(c) ? c.map((s) => encoder.encode(s)) : undefined));
-  const widths = cols.map((c, i) => {
-    const enc = encodedStrings[i];
-    if (enc) {
-      const longest = enc.reduce((m, b) => Math.max(m, b.length), 0);
-      const trailingSpace = (cols[i] as string[]).some((v) => /\s$/.test(v));
+  // String columns: width = longest UTF-8 byte length (at least 1). Strings are encoded straight
+  // into the output later; one Uint8Array per value would mean millions of small objects.
+  const widths = cols.map((c) => {
+    if (Array.isArray(c)) {
+      let longest = 0;
+      let trailingSpace = false;
+      for (const v of c) {
+        longest = Math.max(longest, Buffer.byteLength(v, 'utf8'));
+        if (!trailingSpace && /\s$/.test(v)) trailingSpace = true;
+      }
       return Math.max(1, longest + (trailingSpace ? 1 : 0));
     }
     return TFORM[columnTypeOf(c) as Exclude<ColumnType, 'string'>].size;
@@ -162,11 +164,9 @@ export function encodeFitsTable(table: ColumnTable, extname = 'CATALOGUE'): Uint
   cols.forEach((col, c) => {
     let at = base + offsets[c];
     if (Array.isArray(col)) {
-      const enc = encodedStrings[c]!;
-      for (let r = 0; r < n; r++, at += rowBytes) {
-        out.set(enc[r], at);
-        // The buffer is zero-filled: the rest of the field is already NUL.
-      }
+      const buf = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+      // The buffer is zero-filled: the rest of each field is already NUL.
+      for (let r = 0; r < n; r++, at += rowBytes) buf.write(col[r], at, widths[c], 'utf8');
     } else if (col instanceof Float64Array) for (let r = 0; r < n; r++, at += rowBytes) view.setFloat64(at, col[r], false);
     else if (col instanceof Float32Array) for (let r = 0; r < n; r++, at += rowBytes) view.setFloat32(at, col[r], false);
     else if (col instanceof Int32Array) for (let r = 0; r < n; r++, at += rowBytes) view.setInt32(at, col[r], false);
@@ -253,7 +253,7 @@ function decodeBintable(bytes: Uint8Array, at: number, get: (k: string) => strin
   const tfields = Number(get('TFIELDS'));
   if (at + rowBytes * n > bytes.length) throw new FormatError(`${file}: BINTABLE data truncated`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const decoder = new TextDecoder();
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const columns: Record<string, Column> = {};
   const info: Record<string, ColumnInfo> = {};
   let offset = 0;
@@ -279,7 +279,7 @@ function decodeBintable(bytes: Uint8Array, at: number, get: (k: string) => strin
           let e = p;
           while (e < p + repeat && bytes[e] !== 0) e++;
           if (e === p + repeat) while (e > p && bytes[e - 1] === 0x20) e--;
-          (col as string[])[r] = decoder.decode(bytes.subarray(p, e));
+          (col as string[])[r] = text.toString('utf8', p, e);
           break;
         }
         case 'D': (col as Float64Array)[r] = view.getFloat64(p, false); break;
