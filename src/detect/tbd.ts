@@ -207,6 +207,74 @@ function emptyResult(options: ResolvedTbdOptions, thresholds = new Float64Array(
 
 /** The unchecked core: trusts the image and options (STYLE.md habit 2). */
 export function tbdCore(map: Image, options: ResolvedTbdOptions): TbdResult {
+  const state = prepareSweep(map, options);
+  if (state === null) return emptyResult(options);
+  // Pass 1: N(τ_k) for every level. The authors' rule can stop at the first level that exceeds Δmax.
+  const stopAbove = options.stopRule === 'first-exceed' ? options.deltaMax : Infinity;
+  const counts = countBlobs(state, stopAbove);
+  const chosen = chooseLevel(counts, options.deltaMax, options.stopRule);
+  return {
+    blobs: blobsAtLevel(state, chosen, options),
+    sweep: { thresholds: state.thresholds, counts, chosenIndex: chosen, threshold: state.thresholds[chosen], activePixels: state.active },
+    options,
+  };
+}
+
+/**
+ * One sweep, many parameter sets: for tuning (paper section 4.3), where Δmax, Amin and the centre
+ * vary but the CNN map does not. N(τ) is counted once; `detect` re-picks τ* for each Δmax/stop rule
+ * and rebuilds the blobs at τ* incrementally when τ* is lower than the last one built (so asking in
+ * order of increasing Δmax is cheapest). Same results as `thresholdedBlobDetection` with the same
+ * options. Holds the sweep's memory (about 12 bytes per active pixel) until dropped.
+ */
+export interface TbdSweepHandle {
+  readonly thresholds: Float64Array;
+  /** N(τ_k) for every level (full sweep). */
+  readonly counts: Int32Array;
+  detect(options?: Pick<TbdOptions, 'deltaMax' | 'aMin' | 'centre' | 'stopRule'>): TbdResult;
+}
+
+export function createTbdSweep(map: Image, sweepOptions: Pick<TbdOptions, 'levelsPerDecade' | 'decades' | 'floor' | 'connectivity'> = {}): TbdSweepHandle {
+  checkImage(map);
+  const base = resolveTbdOptions(sweepOptions);
+  const state = prepareSweep(map, base);
+  const counts = state === null ? new Int32Array(0) : countBlobs(state, Infinity);
+  return {
+    thresholds: state === null ? new Float64Array(0) : state.thresholds,
+    counts,
+    detect(options = {}) {
+      const resolved = resolveTbdOptions({ ...sweepOptions, ...dropUndefined(options) });
+      if (state === null) return emptyResult(resolved);
+      const chosen = chooseLevel(counts, resolved.deltaMax, resolved.stopRule);
+      let shown = counts;
+      if (resolved.stopRule === 'first-exceed') {
+        // Report the counts as a single tbdCore run would (levels after the stop not counted).
+        shown = counts.slice();
+        shown.fill(-1, Math.min(counts.length, chosen + 2));
+      }
+      return {
+        blobs: blobsAtLevel(state, chosen, resolved),
+        sweep: { thresholds: state.thresholds, counts: shown, chosenIndex: chosen, threshold: state.thresholds[chosen], activePixels: state.active },
+        options: resolved,
+      };
+    },
+  };
+}
+
+/** Everything one sweep needs: levels, active pixels bucketed by level, union-find state. */
+interface SweepState {
+  readonly map: Image;
+  readonly thresholds: Float64Array;
+  readonly bucketStart: Int32Array;
+  readonly order: Int32Array;
+  readonly active: number;
+  readonly ctx: SweepContext;
+  /** The union-find holds exactly buckets 0..builtLevel (−1: empty). */
+  builtLevel: number;
+}
+
+/** Scans the map, builds the levels and the bucketed active pixels. null: nothing to sweep. */
+function prepareSweep(map: Image, options: ResolvedTbdOptions): SweepState | null {
   const { data, width, height } = map;
   const n = width * height;
 
@@ -218,11 +286,11 @@ export function tbdCore(map: Image, options: ResolvedTbdOptions): TbdResult {
     if (v > max) max = v;
     if (v < min) min = v;
   }
-  if (!(max > 0) || max === min) return emptyResult(options);
+  if (!(max > 0) || max === min) return null;
 
   const thresholds = sweepThresholds(max, options);
   const levels = thresholds.length;
-  if (levels === 0) return emptyResult(options);
+  if (levels === 0) return null;
   const lowest = thresholds[levels - 1];
 
   // Counting sort of active pixels by sweep level, and the active-pixel bitset.
@@ -259,32 +327,39 @@ export function tbdCore(map: Image, options: ResolvedTbdOptions): TbdResult {
   const parent = new Int32Array(active).fill(-1);
   const size = new Int32Array(active);
   const ctx: SweepContext = { words, added: new Uint32Array(words.length), wordRank, parent, size, width, height, eight: options.connectivity === 8 };
+  return { map, thresholds, bucketStart, order, active, ctx, builtLevel: -1 };
+}
 
-  // Pass 1: N(τ_k) for every level. The authors' rule can stop at the first level that exceeds Δmax.
+/** Pass 1 from scratch: N(τ_k) per level; stops after the first level whose ΔN exceeds `stopAbove`. */
+function countBlobs(state: SweepState, stopAbove: number): Int32Array {
+  const { thresholds, bucketStart, order, ctx } = state;
+  const levels = thresholds.length;
+  resetUnionFind(state);
   const counts = new Int32Array(levels).fill(-1);
   let blobs = 0;
-  let lastLevel = -1;
   for (let k = 0; k < levels; k++) {
     blobs += activateBucket(ctx, order, bucketStart[k], bucketStart[k + 1]);
     counts[k] = blobs;
-    lastLevel = k;
-    if (options.stopRule === 'first-exceed' && k > 0 && counts[k] - counts[k - 1] > options.deltaMax) break;
+    state.builtLevel = k;
+    if (k > 0 && counts[k] - counts[k - 1] > stopAbove) break;
   }
-  const chosen = chooseLevel(counts, options.deltaMax, options.stopRule);
+  return counts;
+}
 
-  // Pass 2 (only if pass 1 went past k*): rebuild the blobs as they were at τ*.
-  if (chosen !== lastLevel) {
-    parent.fill(-1);
-    ctx.added.fill(0);
-    for (let k = 0; k <= chosen; k++) activateBucket(ctx, order, bucketStart[k], bucketStart[k + 1]);
-  }
+/** The blobs at level k: rebuilds the union-find up to k (incrementally when possible), then measures. */
+function blobsAtLevel(state: SweepState, k: number, options: ResolvedTbdOptions): BlobColumns {
+  const { bucketStart, order, ctx } = state;
+  if (state.builtLevel > k) resetUnionFind(state);
+  for (let level = state.builtLevel + 1; level <= k; level++) activateBucket(ctx, order, bucketStart[level], bucketStart[level + 1]);
+  state.builtLevel = k;
+  return measureBlobs(state.map, ctx, order, bucketStart[k + 1], options);
+}
 
-  const blobColumns = measureBlobs(map, ctx, order, bucketStart[chosen + 1], options);
-  return {
-    blobs: blobColumns,
-    sweep: { thresholds, counts, chosenIndex: chosen, threshold: thresholds[chosen], activePixels: active },
-    options,
-  };
+function resetUnionFind(state: SweepState): void {
+  if (state.builtLevel < 0) return;
+  state.ctx.parent.fill(-1); // indexed by raster rank, so the added ids are scattered: clear all
+  state.ctx.added.fill(0);
+  state.builtLevel = -1;
 }
 
 interface SweepContext {
@@ -401,12 +476,17 @@ function isAdded(added: Uint32Array, q: number): boolean {
 function measureBlobs(map: Image, ctx: SweepContext, order: Int32Array, added: number, options: ResolvedTbdOptions): BlobColumns {
   const { data, width, height } = map;
   const { parent, size } = ctx;
-  // Number the kept roots. size[] is only needed for roots from here on, so it is reused to hold
-  // the blob index (as −1 − index) of kept roots and 0 for dropped ones: no extra per-pixel array.
+  // Number the kept roots. size[] of a kept root temporarily holds its blob index as −1 − index
+  // (dropped roots keep their positive size), so no extra per-pixel array is needed; the sizes are
+  // restored at the end, leaving the union-find valid for a later, lower level (createTbdSweep).
   let kept = 0;
+  const keptRoots: number[] = [];
   for (let i = 0; i < added; i++) {
     const id = activeId(ctx, order[i]);
-    if (parent[id] === id) size[id] = size[id] >= options.aMin ? -1 - kept++ : 0;
+    if (parent[id] === id && size[id] >= options.aMin) {
+      size[id] = -1 - kept++;
+      keptRoots.push(id);
+    }
   }
   const area = new Int32Array(kept);
   const sumX = new Float64Array(kept);
@@ -421,7 +501,7 @@ function measureBlobs(map: Image, ctx: SweepContext, order: Int32Array, added: n
     const p = order[i];
     const root = findRoot(parent, activeId(ctx, p));
     const tag = size[root];
-    if (tag >= 0) continue;
+    if (tag > 0) continue;
     const b = -1 - tag;
     const v = data[p];
     const x = p % width;
@@ -442,6 +522,8 @@ function measureBlobs(map: Image, ctx: SweepContext, order: Int32Array, added: n
       else if (!Number.isFinite(data[p - 1]) || !Number.isFinite(data[p + 1]) || !Number.isFinite(data[p - width]) || !Number.isFinite(data[p + width])) edge[b] = 1;
     }
   }
+
+  for (let b = 0; b < kept; b++) size[keptRoots[b]] = area[b];
 
   // Order by decreasing CNN peak (ties: raster order of the peak), so catalogues are deterministic.
   const index = Array.from({ length: kept }, (_, i) => i);

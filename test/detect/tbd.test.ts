@@ -3,6 +3,7 @@ import type { Image } from '../../src/core/image';
 import { UserInputError } from '../../src/core/errors';
 import {
   chooseLevel,
+  createTbdSweep,
   DEFAULT_TBD_OPTIONS,
   resolveTbdOptions,
   sweepThresholds,
@@ -299,5 +300,45 @@ describe('agrees with relabelling from scratch at every level (property)', () =>
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('createTbdSweep (one sweep, many parameter sets, for tuning)', () => {
+  test('gives the same result as thresholdedBlobDetection for every parameter set, in any order', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1000 }),
+        fc.array(fc.record({ deltaMax: fc.integer({ min: 0, max: 8 }), aMin: fc.integer({ min: 1, max: 4 }), centre: fc.constantFrom('mean', 'centroid', 'peak'), stopRule: fc.constantFrom('closest', 'first-exceed') }), { minLength: 1, maxLength: 6 }),
+        (seed, paramSets) => {
+          // a 24×20 map of smooth bumps plus noise, deterministic per seed
+          let state = seed;
+          const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+          const data = new Float32Array(24 * 20);
+          for (let i = 0; i < data.length; i++) data[i] = rand() * 2 - 0.5;
+          for (let b = 0; b < 5; b++) {
+            const cx = rand() * 24, cy = rand() * 20, a = 2 + 8 * rand();
+            for (let i = 0; i < data.length; i++) data[i] += a * Math.exp(-(((i % 24) - cx) ** 2 + (Math.floor(i / 24) - cy) ** 2) / 4);
+          }
+          const map: Image = { data, width: 24, height: 20 };
+          const sweepOptions = { levelsPerDecade: 4, decades: 2 };
+          const handle = createTbdSweep(map, sweepOptions);
+          for (const p of paramSets) {
+            const options = { ...sweepOptions, ...p } as TbdOptions;
+            const expected = thresholdedBlobDetection(map, options);
+            const got = handle.detect(p as TbdOptions);
+            expect(got.sweep.chosenIndex).toBe(expected.sweep.chosenIndex);
+            expect(Array.from(got.sweep.counts)).toEqual(Array.from(expected.sweep.counts));
+            expect(got.blobs).toEqual(expected.blobs);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  test('an empty map gives empty results', () => {
+    const handle = createTbdSweep(img([[0, 0], [0, 0]]));
+    expect(handle.counts.length).toBe(0);
+    expect(handle.detect({ deltaMax: 5 }).blobs.count).toBe(0);
   });
 });
