@@ -1,10 +1,11 @@
 /**
- * Shared FITS types. The implementations live next to this file:
- * - header.ts: card parsing/formatting (80-char cards, CONTINUE, HISTORY/COMMENT)
- * - read.ts:   openFits(path) → FitsFile with header and readRows(); readFitsImage(path)
- * - write.ts:  writeFitsImage(path, image, cards) (2-D float32, temp file + rename)
+ * Shared FITS types. The implementations live next to this file (public API re-exported by index.ts):
+ * - header.ts: card parsing/formatting (80-char cards, CONTINUE, HISTORY/COMMENT), headerFromCards()
+ * - read.ts:   openFits(path) / openFitsSource(byteSource) → FitsImageFile with readRows()/readRows64();
+ *              readFitsImage(path); parseHeaderBytes(), imageLayout(), decodePixels() for ranged reads
+ * - write.ts:  writeFitsImage(path, image, cards, {bitpix}) (2-D float32/64, temp file + rename)
  * - wcs.ts:    Wcs.fromHeader(header), pixToSky/skyToPix (0-based pixels, CONTRACT.md), sinWcsCards()
- * - beam.ts:   beamFromHeader(header) (BMAJ/BMIN/BPA or the AIPS HISTORY card)
+ * - beam.ts:   beamFromHeader(header) (BMAJ/BMIN/BPA or the AIPS HISTORY card), requireBeam(), parseBeamOption()
  */
 import type { Image } from '../core/image';
 

@@ -17,12 +17,14 @@ export interface WriteFitsOptions {
   bitpix?: -32 | -64;
 }
 
+export const DEFAULT_WRITE_FITS_OPTIONS: Readonly<Required<WriteFitsOptions>> = Object.freeze({ bitpix: -32 });
+
 /** Keywords the writer owns: given cards with these names are dropped (the data are written as plain floats). */
 const STRUCTURAL = /^(SIMPLE|BITPIX|NAXIS\d*|EXTEND|END|BSCALE|BZERO|BLANK|PCOUNT|GCOUNT|XTENSION)$/;
 
 /** Header cards + big-endian data + zero padding, as one buffer. */
 export function encodeFitsImage(image: Image, cards: readonly FitsCard[], options: WriteFitsOptions = {}): Buffer {
-  const bitpix = options.bitpix ?? -32;
+  const bitpix = options.bitpix ?? DEFAULT_WRITE_FITS_OPTIONS.bitpix;
   if (bitpix !== -32 && bitpix !== -64) throw new FormatError(`writeFitsImage: bitpix must be -32 or -64, got ${String(bitpix)}`);
   const { width, height, data } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || data.length !== width * height) {
