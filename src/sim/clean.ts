@@ -66,7 +66,8 @@ export function hogbomClean(dirty: Float64Array, width: number, height: number, 
     for (let y = by * BLOCK; y < y1; y++) {
       const row = y * width;
       for (let x = bx * BLOCK; x < x1; x++) {
-        const a = Math.abs(residual[row + x]);
+        const v = residual[row + x];
+        const a = v < 0 ? -v : v;
         if (a > best) {
           best = a;
           arg = row + x;

@@ -1,0 +1,117 @@
+import { Random } from '../../src/core/random';
+import { beamQuadraticForm } from '../../src/sim/beam-fit';
+import { hogbomClean, restore } from '../../src/sim/clean';
+
+/** A periodic PSF with a Gaussian core and a ring of sidelobes, peak 1 at (size/2, size/2). */
+function makePsf(size: number): Float64Array {
+  const psf = new Float64Array(size * size);
+  const c = size / 2;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const r = Math.hypot(x - c, y - c);
+      psf[y * size + x] = Math.exp(-(r * r) / 8) + 0.1 * Math.cos(r / 2) * Math.exp(-r / 10) * (r > 0 ? 1 : 0);
+    }
+  }
+  return psf;
+}
+
+function addPsf(image: Float64Array, width: number, psf: Float64Array, psfSize: number, x: number, y: number, flux: number): void {
+  const c = psfSize / 2;
+  for (let j = 0; j < width; j++) {
+    for (let i = 0; i < width; i++) {
+      const py = j - y + c;
+      const px = i - x + c;
+      if (px >= 0 && py >= 0 && px < psfSize && py < psfSize) image[j * width + i] += flux * psf[py * psfSize + px];
+    }
+  }
+}
+
+/** Reference Hogbom CLEAN: brute-force argmax of |residual| over the whole image each iteration. */
+function naiveClean(dirty: Float64Array, width: number, psf: Float64Array, psfSize: number, iterations: number, gain: number, half: number) {
+  const residual = dirty.slice();
+  const order: number[] = [];
+  for (let it = 0; it < iterations; it++) {
+    let best = -1;
+    let arg = 0;
+    for (let i = 0; i < residual.length; i++) {
+      if (Math.abs(residual[i]) > best) {
+        best = Math.abs(residual[i]);
+        arg = i;
+      }
+    }
+    const px = arg % width;
+    const py = (arg - px) / width;
+    const amount = gain * residual[arg];
+    order.push(arg);
+    for (let y = Math.max(0, py - half); y <= Math.min(width - 1, py + half); y++) {
+      for (let x = Math.max(0, px - half); x <= Math.min(width - 1, px + half); x++) residual[y * width + x] -= amount * psf[(psfSize / 2 + y - py) * psfSize + psfSize / 2 + x - px];
+    }
+  }
+  return { residual, order };
+}
+
+describe('hogbomClean', () => {
+  const size = 96;
+  const psf = makePsf(size);
+
+  it('removes two point sources exactly placed on pixels and finds their fluxes', () => {
+    // A 40 px image inside the 96 px PSF frame: the +-47 px window covers the whole image.
+    const width = 40;
+    const dirty = new Float64Array(width * width);
+    addPsf(dirty, width, psf, size, 10, 12, 5);
+    addPsf(dirty, width, psf, size, 30, 25, -2);
+    const copy = dirty.slice();
+    const result = hogbomClean(dirty, width, width, psf, size, { iterations: 3000, gain: 0.1, thresholdSigma: 0, windowHalf: 47 });
+    for (let i = 0; i < dirty.length; i++) expect(dirty[i]).toBe(copy[i]); // input untouched
+    expect(result.components.get(12 * width + 10)).toBeCloseTo(5, 4);
+    expect(result.components.get(25 * width + 30)).toBeCloseTo(-2, 4);
+    let maxRes = 0;
+    for (const v of result.residual) maxRes = Math.max(maxRes, Math.abs(v));
+    expect(maxRes).toBeLessThan(1e-3);
+  });
+
+  it('finds the same components in the same order as a brute-force peak search', () => {
+    const rng = new Random(5);
+    const dirty = new Float64Array(size * size);
+    for (let i = 0; i < dirty.length; i++) dirty[i] = 0.05 * rng.gaussian();
+    for (let s = 0; s < 6; s++) addPsf(dirty, size, psf, size, 10 + rng.int(76), 10 + rng.int(76), rng.range(-3, 3));
+    const iterations = 300;
+    const fast = hogbomClean(dirty, size, size, psf, size, { iterations, gain: 0.1, thresholdSigma: 0, windowHalf: 20 });
+    const slow = naiveClean(dirty, size, psf, size, iterations, 0.1, 20);
+    expect(fast.iterations).toBe(iterations);
+    let maxDiff = 0;
+    for (let i = 0; i < dirty.length; i++) maxDiff = Math.max(maxDiff, Math.abs(fast.residual[i] - slow.residual[i]));
+    expect(maxDiff).toBeLessThan(1e-12);
+    const fastKeys = new Set(fast.components.keys());
+    expect(new Set(slow.order)).toEqual(fastKeys);
+  });
+
+  it('stops at the auto-threshold (k x robust noise) on pure noise', () => {
+    const rng = new Random(9);
+    const dirty = new Float64Array(size * size);
+    for (let i = 0; i < dirty.length; i++) dirty[i] = rng.gaussian();
+    const result = hogbomClean(dirty, size, size, psf, size, { iterations: 10000, gain: 0.1, thresholdSigma: 3, windowHalf: 47 });
+    expect(result.stopped).toBe('threshold');
+    expect(result.noiseSigma).toBeGreaterThan(0.95);
+    expect(result.noiseSigma).toBeLessThan(1.05);
+    let maxRes = 0;
+    for (const v of result.residual) maxRes = Math.max(maxRes, Math.abs(v));
+    expect(maxRes).toBeLessThan(result.threshold);
+  });
+});
+
+describe('restore', () => {
+  it('adds components convolved with the Gaussian beam (peak 1) to the residual', () => {
+    const width = 40;
+    const residual = new Float64Array(width * width).fill(0.01);
+    const components = new Map<number, number>([[20 * width + 15, 2]]);
+    const beam = { majorPx: 6, minorPx: 4, paDeg: 30 };
+    const out = restore(residual, width, width, components, beam);
+    expect(out[20 * width + 15]).toBeCloseTo(2.01, 12);
+    const { qa, qb, qc } = beamQuadraticForm(beam);
+    const dx = 3;
+    const dy = -2;
+    expect(out[(20 + dy) * width + 15 + dx]).toBeCloseTo(0.01 + 2 * Math.exp(-(qa * dx * dx + 2 * qb * dx * dy + qc * dy * dy)), 12);
+    expect(residual[20 * width + 15]).toBe(0.01);
+  });
+});
