@@ -1,0 +1,110 @@
+/**
+ * `deepsource tune`: choose Δmax, Amin, the centre definition and the stop rule of the thresholded
+ * blob detection by maximising PC3 on validation images (paper section 4.3), and write them into
+ * the model directory as tbd.json, which `detect` (and `compare`) use as defaults.
+ *
+ * The CNN runs once per image; its maps can be kept (--maps DIR) so that a second tuning run skips
+ * the CNN.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { action, parseIntOption } from '../common';
+import { createProgress } from '../progress';
+import { readCatalogue } from '../../catalogue/read';
+import { readFitsImage } from '../../fits/read';
+import { writeFileAtomic, writeFitsImage } from '../../fits/write';
+import { beamSizeDeg } from '../../fits/beam';
+import { UserInputError } from '../../core/errors';
+import type { Image } from '../../core/image';
+import { detectImage } from '../../detect/detect-image';
+import { writeTunedTbdParams } from '../../detect/tbd-params';
+import { findCompareImages } from '../../eval/compare';
+import { snrNoise } from '../../eval/noise';
+import { tuneTbd, type TuneImage } from '../../eval/tune';
+import { formatEvaluationSummary, fmt } from '../../eval/summary';
+import { createDeepSourceRunner } from './compare';
+import { parseRadiusBeams } from './evaluate';
+
+interface TuneCliOptions {
+  data: string;
+  model: string;
+  json?: string;
+  limit?: number;
+  threads: number;
+  maps?: string;
+  write: boolean;
+  radiusBeams: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('tune')
+    .description('Tune TBD (Δmax, Amin, centre, stop rule) on validation images by maximising PC3 (paper 4.3); writes MODEL_DIR/tbd.json')
+    .requiredOption('--data <DIR>', 'validation images with truth (a simulate --out directory), not the test set')
+    .requiredOption('--model <NAME|DIR>', 'natural, uniform or a model directory')
+    .option('--json <FILE>', 'write every grid point and the best, with its full evaluation')
+    .option('--limit <N>', 'use the first N images', parseIntOption('--limit', { min: 1 }))
+    .option('--threads <N>', 'onnxruntime threads for the CNN', parseIntOption('--threads', { min: 1 }), 2)
+    .option('--maps <DIR>', 'keep CNN maps here as IMAGE_ID.cnn.fits and reuse them on the next run')
+    .option('--no-write', 'do not write tbd.json into the model directory')
+    .option('--radius-beams <R>', 'crossmatch radius in beams', parseRadiusBeams, 2 / 3)
+    .action(
+      action(async (opts: TuneCliOptions) => {
+        const set = findCompareImages(opts.data, opts.limit);
+        const ds = await createDeepSourceRunner(opts.model, opts.threads);
+        const images: TuneImage[] = [];
+        try {
+          if (opts.maps) mkdirSync(opts.maps, { recursive: true });
+          const progress = createProgress('tune: CNN', set.ids.length);
+          for (const id of set.ids) {
+            const path = set.images.get(id)!;
+            const { image, header, wcs, beam } = await readFitsImage(path);
+            if (!beam) throw new UserInputError(`${path}: no restoring beam (BMAJ/BMIN) in the header`);
+            const noise = snrNoise(image, header);
+            const mapPath = opts.maps ? join(opts.maps, `${id}.cnn.fits`) : undefined;
+            let cnn: Image;
+            if (mapPath && existsSync(mapPath)) {
+              cnn = (await readFitsImage(mapPath)).image;
+              if (cnn.width !== image.width || cnn.height !== image.height) throw new UserInputError(`${mapPath}: CNN map size does not match ${path}`);
+            } else {
+              cnn = (await detectImage(image, { imageId: id, executor: ds.executor, noise: { estimator: 'border-std', sigma: noise.sigma }, wcs })).cnn;
+              if (mapPath) await writeFitsImage(mapPath, cnn, wcs.toCards());
+            }
+            const scale = wcs.pixelScaleDeg();
+            images.push({
+              imageId: id,
+              image,
+              cnn,
+              truth: await readCatalogue(set.truths.get(id)!),
+              beamArcsec: beamSizeDeg(beam) * 3600,
+              pixelScaleArcsec: Math.sqrt(scale.x * scale.y) * 3600,
+              noise: noise.sigma,
+            });
+            progress.update(images.length);
+          }
+          progress.stop();
+        } finally {
+          await ds.close();
+        }
+        const t0 = performance.now();
+        const result = tuneTbd(images, { radiusBeams: opts.radiusBeams });
+        const seconds = (performance.now() - t0) / 1000;
+        const b = result.best;
+        process.stdout.write(
+          `best of ${result.trials.length} settings on ${result.images} image(s) (${seconds.toFixed(1)} s): ` +
+            `deltaMax ${b.deltaMax}, aMin ${b.aMin}, centre ${b.centre}, stop rule ${b.stopRule}: PC3 ${fmt(b.pc3)}, PC>=3 ${fmt(b.pc3_cumulative)}, S90 ${fmt(b.s90)}\n`,
+        );
+        process.stdout.write(formatEvaluationSummary(result.bestEvaluation, 'tuned') + '\n');
+        if (opts.write) {
+          const written = await writeTunedTbdParams(
+            ds.modelDir,
+            { deltaMax: b.deltaMax, aMin: b.aMin, centre: b.centre, stopRule: b.stopRule, ...result.sweep },
+            { pc3: b.pc3, pc3_cumulative: b.pc3_cumulative, s90: b.s90, tunedOn: resolve(opts.data), images: set.ids, radiusBeams: opts.radiusBeams, tunedAt: new Date().toISOString() },
+          );
+          process.stdout.write(`wrote ${written}\n`);
+        }
+        if (opts.json) await writeFileAtomic(opts.json, Buffer.from(JSON.stringify({ ...result, seconds }, null, 2) + '\n'));
+      }),
+    );
+}
