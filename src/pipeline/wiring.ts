@@ -1,0 +1,200 @@
+/**
+ * Composition root of the pipeline (ARCHITECTURE.md: only cli/ and pipeline/ wiring pick concrete
+ * adapters): a config becomes an object store (local directory or S3), a queue (in-process or
+ * Kafka) and a CNN executor (onnxruntime on this thread, or the piscina pool), and `runPipeline`
+ * runs the three stages in one process until every announced image has a catalogue event.
+ */
+import type { MessageQueue, ObjectStore } from '../adapters/ports';
+import { createLocalStore } from '../adapters/local-store';
+import { createMemoryQueue } from '../adapters/memory-queue';
+import { createS3Store } from '../adapters/s3';
+import { createKafkaQueue } from '../adapters/kafka';
+import { UserInputError } from '../core/errors';
+import { readModelMetadata, resolveModelDir } from '../model/registry';
+import { createSerialExecutor, createTilePool, type TileExecutor } from '../tiling/pool';
+import { readTunedTbdParams } from '../detect/tbd-params';
+import type { TbdOptions } from '../detect/tbd';
+import type { Provenance } from '../catalogue/provenance';
+import { makeContext, topicNames, type Stage, type StageContext } from './context';
+import type { PipelineConfig } from './config';
+import { announceImages, createIngestStage, listFitsObjects } from './ingest';
+import { createWorkerStage } from './worker';
+import { createAssembleStage } from './assemble';
+import { decodeMessage, type CatalogueMessage } from './messages';
+
+export function createStore(config: PipelineConfig, env: NodeJS.ProcessEnv = process.env): ObjectStore {
+  const s = config.storage;
+  if (s.kind === 'local') return createLocalStore(s.root);
+  let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  if (s.accessKeyIdEnv || s.secretAccessKeyEnv) {
+    const id = env[s.accessKeyIdEnv ?? 'AWS_ACCESS_KEY_ID'];
+    const secret = env[s.secretAccessKeyEnv ?? 'AWS_SECRET_ACCESS_KEY'];
+    if (!id || !secret) throw new UserInputError(`S3 credentials: environment variables ${s.accessKeyIdEnv ?? 'AWS_ACCESS_KEY_ID'} and ${s.secretAccessKeyEnv ?? 'AWS_SECRET_ACCESS_KEY'} must be set`);
+    credentials = { accessKeyId: id, secretAccessKey: secret };
+  }
+  return createS3Store({ endpoint: s.endpoint, region: s.region, forcePathStyle: s.forcePathStyle, credentials });
+}
+
+export function createQueue(config: PipelineConfig, shared?: MessageQueue): MessageQueue {
+  const q = config.queue;
+  if (q.kind === 'memory') return shared ?? createMemoryQueue();
+  return createKafkaQueue({
+    brokers: q.brokers,
+    clientId: `deepsource-${config.name}`,
+    partitions: q.partitions,
+    replicationFactor: q.replicationFactor,
+    sasl: q.sasl,
+    ssl: q.ssl,
+    sessionTimeoutMs: q.sessionTimeoutMs,
+  });
+}
+
+export function contextFor(config: PipelineConfig, store: ObjectStore, queue: MessageQueue, log: (line: string) => void): StageContext {
+  return makeContext({
+    store,
+    queue,
+    topics: topicNames(config.queue.topicPrefix),
+    runId: config.runId,
+    outputBucket: config.output.bucket,
+    outputPrefix: config.output.prefix,
+    retry: config.retry,
+    groupPrefix: config.queue.groupPrefix,
+    log,
+  });
+}
+
+/** Creates topics and the output bucket (idempotent). */
+export async function prepare(ctx: StageContext, config: PipelineConfig): Promise<void> {
+  const partitions = config.queue.kind === 'kafka' ? config.queue.partitions : 1;
+  const t = ctx.topics;
+  await ctx.queue.ensureTopics([
+    { topic: t.images, partitions },
+    { topic: t.tileWork, partitions },
+    { topic: t.tileResults, partitions },
+    { topic: t.catalogues, partitions },
+    { topic: t.deadLetter, partitions: 1 },
+  ]);
+  await ctx.store.ensureBucket(ctx.outputBucket);
+}
+
+/** The CNN executor: onnxruntime on this thread for 1 thread, else a piscina pool of tile workers. */
+export async function createPipelineExecutor(model: string, threads: number): Promise<{ executor: TileExecutor; provenance: Provenance; tbd: TbdOptions | undefined }> {
+  const modelDir = resolveModelDir(model);
+  const meta = readModelMetadata(modelDir);
+  const provenance: Provenance = { modelName: meta.name, modelVersion: meta.version };
+  const tbd = readTunedTbdParams(modelDir);
+  if (threads <= 1) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createOnnxRuntime } = require('../adapters/onnx-runtime') as typeof import('../adapters/onnx-runtime');
+    const runtime = await createOnnxRuntime(modelDir, { intraOpThreads: 1 });
+    const serial = createSerialExecutor(runtime);
+    return { executor: { capacity: 1, runTile: serial.runTile, close: () => runtime.dispose() }, provenance, tbd };
+  }
+  const executor = createTilePool({ runtimeModule: require.resolve('../adapters/onnx-runtime'), runtimeExport: 'createOnnxRuntime', modelDir, workers: threads, maxQueue: threads });
+  return { executor, provenance, tbd };
+}
+
+/** The input objects of a bulk run: `input.keys`, else every FITS object under `input.prefix`. */
+export async function inputObjects(ctx: StageContext, config: PipelineConfig): Promise<Array<{ bucket: string; key: string }>> {
+  if (config.input.keys.length > 0) return config.input.keys.map((key) => ({ bucket: config.input.bucket, key }));
+  return (await listFitsObjects(ctx, config.input.bucket, config.input.prefix)).map((o) => ({ bucket: config.input.bucket, key: o.key }));
+}
+
+export interface RunReport {
+  images: number;
+  ok: number;
+  failed: number;
+  sources: number;
+  seconds: number;
+  events: CatalogueMessage[];
+}
+
+export interface RunOptions {
+  log?: (line: string) => void;
+  /** Called whenever an image finishes (progress bars). */
+  onImage?: (done: number, total: number, event: CatalogueMessage) => void;
+  /** Give up after this long (ms); default: no limit. */
+  timeoutMs?: number;
+  /** Share a queue (tests); the config's kind must match. */
+  queue?: MessageQueue;
+  store?: ObjectStore;
+  /** Use this executor instead of loading config.model. */
+  executor?: TileExecutor;
+}
+
+/**
+ * Runs ingest, worker and assemble in this process for the configured input (bulk mode) and
+ * resolves when every announced image has a catalogue event (ok or failed).
+ */
+export async function runPipeline(config: PipelineConfig, options: RunOptions = {}): Promise<RunReport> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const started = Date.now();
+  const store = options.store ?? createStore(config);
+  const queue = options.queue ?? createQueue(config);
+  const ctx = contextFor(config, store, queue, log);
+  await prepare(ctx, config);
+  const model = options.executor
+    ? { executor: options.executor, provenance: {} as Provenance, tbd: undefined }
+    : await createPipelineExecutor(config.model, config.worker.threads);
+  const stages: Stage[] = [
+    createAssembleStage(ctx, { tbd: { ...model.tbd, ...config.tbd }, noise: config.noise, provenance: model.provenance }),
+    createWorkerStage(ctx, { executor: model.executor, maxInFlight: config.worker.maxInFlight }),
+    createIngestStage(ctx, { tiling: config.tiling }),
+  ];
+  const events = new Map<string, CatalogueMessage>();
+  const watcher = queue.consumer();
+  let wanted = new Set<string>();
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((r) => (resolveDone = r));
+  try {
+    for (const s of stages) await s.start();
+    const objects = await inputObjects(ctx, config);
+    if (objects.length === 0) throw new UserInputError(`no FITS images under ${config.input.bucket}/${config.input.prefix}`);
+    const producer = await queue.producer();
+    await watcher.start({
+      topics: [ctx.topics.catalogues],
+      groupId: `${config.queue.groupPrefix}.report.${started.toString(36)}.${Math.floor(Math.random() * 1e9).toString(36)}`,
+      fromBeginning: true,
+      handler: async (m) => {
+        const event = decodeMessage('catalogue', m.value);
+        if (event.runId !== config.runId || !wanted.has(event.imageId) || event.at < started || events.has(event.imageId)) return;
+        events.set(event.imageId, event);
+        options.onImage?.(events.size, wanted.size, event);
+        if (events.size >= wanted.size) resolveDone();
+      },
+    });
+    const announced = await announceImages(ctx, producer, objects);
+    await producer.close();
+    wanted = new Set(announced.map((a) => a.imageId));
+    if (wanted.size < announced.length) log(`warning: ${announced.length - wanted.size} input name(s) map to the same image id; each is processed once`);
+    const failure = Promise.race([...stages.map((s) => s.failed), watcher.failed]);
+    const timeout = options.timeoutMs
+      ? new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`pipeline run did not finish in ${options.timeoutMs} ms`)), options.timeoutMs).unref())
+      : new Promise<never>(() => {});
+    let timer: NodeJS.Timeout | undefined;
+    if (config.progressIntervalSec > 0) {
+      timer = setInterval(() => log(`progress: ${events.size}/${wanted.size} image(s) done, ${[...events.values()].filter((e) => e.status === 'failed').length} failed, ${((Date.now() - started) / 1000).toFixed(0)} s`), config.progressIntervalSec * 1000);
+      timer.unref();
+    }
+    try {
+      await Promise.race([done, failure, timeout]);
+    } finally {
+      if (timer) clearInterval(timer);
+    }
+  } finally {
+    await watcher.stop().catch(() => {});
+    for (const s of [...stages].reverse()) await s.stop().catch((err) => log(`stopping ${s.name}: ${(err as Error).message}`));
+    if (!options.executor) await model.executor.close();
+    if (!options.queue) await queue.close();
+    if (!options.store) await store.close();
+  }
+  const all = [...events.values()];
+  return {
+    images: wanted.size,
+    ok: all.filter((e) => e.status === 'ok').length,
+    failed: all.filter((e) => e.status === 'failed').length,
+    sources: all.reduce((n, e) => n + (e.sources ?? 0), 0),
+    seconds: (Date.now() - started) / 1000,
+    events: all,
+  };
+}

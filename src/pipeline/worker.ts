@@ -1,0 +1,193 @@
+/**
+ * Worker stage (issue 6): tile work → CNN tile outputs in object storage → tile results.
+ *
+ * A consumer group: every worker process joins `${groupPrefix}.worker`, and Kafka spreads the
+ * tile-work partitions over them (scale-out across machines is Kafka's, not ours). Each message:
+ *   1. ranged GETs of the FITS header and the tile window's rows (the object's etag is checked, so
+ *      a replaced image is not mixed with the old one);
+ *   2. the one tile function (src/tiling/tile-task.ts) on the injected executor (the piscina pool
+ *      or the serial path);
+ *   3. the core's CNN output is PUT under a key fixed by run, image and tile, then a JSON sidecar
+ *      with its sha256 and the tile metrics (the sidecar is the completion marker). Writing again
+ *      replaces identical bytes: the write is idempotent, so redelivery is harmless;
+ *   4. a tile-result is sent, and only then does the handler resolve and the offset get committed.
+ * A crash anywhere before 4 leaves the offset uncommitted; the tile is redone by whichever member
+ * gets the partition (exactly-once effect).
+ *
+ * Retriable faults (S3 errors, a dead pool worker) are retried with exponential backoff, then the
+ * tile is dead-lettered and a `failed` result tells the assembler the image cannot complete.
+ */
+import { createHash } from 'node:crypto';
+import * as os from 'node:os';
+import type { MessageProducer, QueueMessage, HandlerContext } from '../adapters/ports';
+import { ObjectNotFoundError } from '../adapters/ports';
+import { DeepSourceError, FormatError } from '../core/errors';
+import { madSigma } from '../core/stats';
+import { openFitsSource } from '../fits/read';
+import type { TileExecutor } from '../tiling/pool';
+import type { TileRequest } from '../tiling/tile-task';
+import { deadLetter, errorText, isRetriable, withRetries, type Stage, type StageContext } from './context';
+import { decodeMessage, encodeMessage, SchemaError, type DeadLetterReason, type TileMetrics, type TileResultMessage, type TileWorkMessage } from './messages';
+import { objectByteSource } from './object-source';
+
+export interface WorkerOptions {
+  executor: TileExecutor;
+  /** Tiles in flight in this process (bounded work); default: the executor's capacity. */
+  maxInFlight?: number;
+  /** Names this worker in the per-tile metrics. */
+  workerId?: string;
+}
+
+/** The image changed between ingest and this tile (etag differs): not retriable. */
+export class SourceChangedError extends DeepSourceError {}
+
+/** Sidecar written after a tile's output: the completion marker the assembler lists. */
+export interface TileSidecar {
+  runId: string;
+  imageId: string;
+  tileIndex: number;
+  tileCount: number;
+  core: { x0: number; y0: number; x1: number; y1: number };
+  noiseSigma: number;
+  sha256: string;
+  bytes: number;
+  metrics: TileMetrics;
+}
+
+export function createWorkerStage(ctx: StageContext, options: WorkerOptions): Stage {
+  const consumer = ctx.queue.consumer();
+  const workerId = options.workerId ?? `${os.hostname()}-${process.pid}`;
+  let producer: MessageProducer | undefined;
+
+  async function computeTile(work: TileWorkMessage, context: HandlerContext): Promise<{ sidecar: Omit<TileSidecar, 'metrics'> & { metrics: Omit<TileMetrics, 'attempts' | 'queueWaitMs'> } }> {
+    const source = { bucket: work.source.bucket, key: work.source.key };
+    const where = `${source.bucket}/${source.key}`;
+    const info = await ctx.store.head(source);
+    if (!info) throw new ObjectNotFoundError(source);
+    if (info.etag !== work.source.etag || info.size !== work.source.size) {
+      throw new SourceChangedError(`${where} changed since ingest (etag ${info.etag}, expected ${work.source.etag})`);
+    }
+    const fits = await openFitsSource(objectByteSource(ctx.store, source, info.size), where);
+    const { window: w, core: c } = work.tile;
+    let pixels: Float32Array;
+    try {
+      if (w.x1 > fits.width || w.y1 > fits.height) throw new FormatError(`${where}: tile ${work.tile.index} window exceeds the ${fits.width}×${fits.height} image`);
+      const rows = await fits.readRows(w.y0, w.y1);
+      const width = w.x1 - w.x0;
+      pixels = new Float32Array(width * (w.y1 - w.y0));
+      for (let y = 0; y < w.y1 - w.y0; y++) pixels.set(rows.subarray(y * fits.width + w.x0, y * fits.width + w.x1), y * width);
+    } finally {
+      await fits.close();
+    }
+    // Noise rms of the tile's own core pixels (a metric only; the CNN uses the image-wide sigma).
+    const coreRaw = new Float32Array((c.x1 - c.x0) * (c.y1 - c.y0));
+    const ww = w.x1 - w.x0;
+    for (let y = c.y0; y < c.y1; y++) coreRaw.set(pixels.subarray((y - w.y0) * ww + (c.x0 - w.x0), (y - w.y0) * ww + (c.x1 - w.x0)), (y - c.y0) * (c.x1 - c.x0));
+    const noiseRms = madSigma(coreRaw);
+    await context.heartbeat();
+    const request: TileRequest = { imageId: work.imageId, tileIndex: work.tile.index, window: w, core: c, pixels, noiseSigma: work.noiseSigma };
+    const started = performance.now();
+    const response = await options.executor.runTile(request);
+    const inferenceMs = performance.now() - started;
+    await context.heartbeat();
+    let maxCnn = -Infinity;
+    for (const v of response.output) if (v > maxCnn) maxCnn = v;
+    const bytes = new Uint8Array(response.output.buffer, response.output.byteOffset, response.output.byteLength);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await ctx.store.put(work.output, bytes);
+    return {
+      sidecar: {
+        runId: work.runId,
+        imageId: work.imageId,
+        tileIndex: work.tile.index,
+        tileCount: work.tile.count,
+        core: { ...c },
+        noiseSigma: work.noiseSigma,
+        sha256,
+        bytes: bytes.byteLength,
+        metrics: { workerId, inferenceMs, noiseRms: Number.isFinite(noiseRms) ? noiseRms : null, maxCnn: Number.isFinite(maxCnn) ? maxCnn : null },
+      },
+    };
+  }
+
+  async function fail(message: QueueMessage, work: TileWorkMessage | undefined, reason: DeadLetterReason, err: unknown): Promise<void> {
+    ctx.log(`worker: ${work ? `${work.imageId} tile ${work.tile.index}` : message.key}: dead-lettered (${reason}): ${errorText(err)}`);
+    await deadLetter(producer!, ctx.topics, 'worker', reason, err, message, work?.imageId);
+    if (work) {
+      const result: TileResultMessage = {
+        schema: 'deepsource.tile-result/1',
+        runId: work.runId,
+        imageId: work.imageId,
+        tileIndex: work.tile.index,
+        tileCount: work.tile.count,
+        status: 'failed',
+        reason: `${reason}: ${errorText(err)}`.slice(0, 2000),
+        announcedAt: work.announcedAt,
+      };
+      await producer!.send(ctx.topics.tileResults, [{ key: work.imageId, value: encodeMessage('tile-result', result) }]);
+    }
+  }
+
+  async function handle(message: QueueMessage, context: HandlerContext): Promise<void> {
+    const startedAt = Date.now();
+    let work: TileWorkMessage;
+    try {
+      work = decodeMessage('tile-work', message.value, `${message.topic}[${message.partition}]@${message.offset}`);
+    } catch (err) {
+      if (err instanceof SchemaError) return fail(message, undefined, 'schema', err);
+      throw err;
+    }
+    let done: Awaited<ReturnType<typeof computeTile>>;
+    let attempts: number;
+    try {
+      ({ value: done, attempts } = await withRetries(ctx.retry, () => computeTile(work, context), () => !context.isRunning()));
+    } catch (err) {
+      if (!context.isRunning()) throw err; // shutting down: leave the message uncommitted
+      const reason: DeadLetterReason =
+        err instanceof ObjectNotFoundError ? 'missing-object'
+        : err instanceof FormatError ? 'corrupt-fits'
+        : err instanceof SourceChangedError ? 'source-changed'
+        : isRetriable(err) ? 'retries-exhausted'
+        : 'tile-failed';
+      const tries = (err as { attempts?: number }).attempts;
+      return fail(message, work, reason, tries ? new DeepSourceError(`after ${tries} attempt(s): ${errorText(err)}`) : err);
+    }
+    const metrics: TileMetrics = { ...done.sidecar.metrics, queueWaitMs: Math.max(0, startedAt - work.enqueuedAt), attempts };
+    const sidecar: TileSidecar = { ...done.sidecar, metrics };
+    await withRetries(ctx.retry, () =>
+      ctx.store.put({ bucket: work.output.bucket, key: ctx.layout.tileMeta(work.imageId, work.tile.index) }, new TextEncoder().encode(JSON.stringify(sidecar)), { contentType: 'application/json' }),
+    );
+    const result: TileResultMessage = {
+      schema: 'deepsource.tile-result/1',
+      runId: work.runId,
+      imageId: work.imageId,
+      tileIndex: work.tile.index,
+      tileCount: work.tile.count,
+      status: 'ok',
+      output: { bucket: work.output.bucket, key: work.output.key, sha256: sidecar.sha256, bytes: sidecar.bytes },
+      core: sidecar.core,
+      metrics,
+      announcedAt: work.announcedAt,
+    };
+    // Results of one image share a key, hence a partition: the assembler sees them in order.
+    await producer!.send(ctx.topics.tileResults, [{ key: work.imageId, value: encodeMessage('tile-result', result) }]);
+  }
+
+  return {
+    name: 'worker',
+    failed: consumer.failed,
+    async start() {
+      producer = await ctx.queue.producer();
+      await consumer.start({
+        topics: [ctx.topics.tileWork],
+        groupId: `${ctx.groupPrefix}.worker`,
+        maxInFlight: options.maxInFlight ?? Math.max(1, options.executor.capacity),
+        handler: handle,
+      });
+    },
+    async stop() {
+      await consumer.stop();
+      await producer?.close();
+    },
+  };
+}
