@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { writeCatalogue } from '../../src/catalogue/write';
+import { readCatalogue } from '../../src/catalogue/read';
 import { healpixNested29 } from '../../src/catalogue/ids';
 import { Random } from '../../src/core/random';
 import { emptyTable, oddDetectionTable, ODD_STRINGS } from '../catalogue/fixtures';
@@ -226,3 +227,53 @@ function writeJson(value: unknown): string {
   fs.writeFileSync(file, JSON.stringify(value));
   return file;
 }
+
+describe('we read what the reference clients write', () => {
+  let files: { parquet: string; fits: string; vot: string; csv: string };
+  beforeAll(() => {
+    files = { parquet: path.join(dir, 'py.parquet'), fits: path.join(dir, 'py.fits'), vot: path.join(dir, 'py.vot'), csv: path.join(dir, 'py.csv') };
+    python(
+      `
+import sys, json, numpy as np, pyarrow as pa, pyarrow.parquet as pq
+from astropy.table import Table
+import astropy.units as u
+p, f, v, c = sys.argv[1:5]
+pq.write_table(pa.table({'Source_id': pa.array([1, 2, None], pa.int64()), 'RA': pa.array([10.5, None, 12.25]), 'name': pa.array(['a', None, 'ü']), 'ok': pa.array([True, False, True]), 'f': pa.array([1.5, 2.5, 3.5], pa.float32()), 'i16': pa.array([1, -2, 3], pa.int16())}), p)
+t = Table({'Source_id': np.array([1, 2, 3], dtype=np.int32), 'RA': np.array([10.5, 11.0, 12.25]) * u.deg, 'Peak_flux': np.array([1e-3, 2e-3, 3e-3], dtype=np.float32) * u.Jy / u.beam, 'Name': ['x', 'yy', 'zzz']})
+t.write(f, format='fits', overwrite=True)
+t.write(v, format='votable', overwrite=True)
+t.write(c, format='ascii.csv', overwrite=True)
+print('{}')`,
+      files.parquet, files.fits, files.vot, files.csv,
+    );
+  });
+
+  test('pyarrow Parquet with nulls, bool, int16, float32', async () => {
+    const t = await readCatalogue(files.parquet);
+    expect(Array.from(t.columns.Source_id as BigInt64Array)).toEqual([1n, 2n, 0n]);
+    expect(Array.from(t.columns.RA as Float64Array)).toEqual([10.5, NaN, 12.25]);
+    expect(t.columns.name).toEqual(['a', '', 'ü']);
+    expect(Array.from(t.columns.ok as Uint8Array)).toEqual([1, 0, 1]);
+    expect(Array.from(t.columns.f as Float32Array)).toEqual([1.5, 2.5, 3.5]);
+    expect(Array.from(t.columns.i16 as Int32Array)).toEqual([1, -2, 3]);
+  });
+
+  test.each(['fits', 'vot'] as const)('astropy %s table with units', async (kind) => {
+    const t = await readCatalogue(files[kind]);
+    expect(Array.from(t.columns.Source_id as Int32Array)).toEqual([1, 2, 3]);
+    expect(Array.from(t.columns.RA as Float64Array)).toEqual([10.5, 11, 12.25]);
+    expect(Array.from(t.columns.Peak_flux as Float32Array)).toEqual([1e-3, 2e-3, 3e-3].map(Math.fround));
+    expect(t.columns.Name).toEqual(['x', 'yy', 'zzz']);
+    expect(t.info.RA.unit).toBe('deg');
+    // Units come back as the writer spelled them (FITS 'Jy beam-1', VOUnit 'Jy.beam**-1'); we do not normalise.
+    expect(t.info.Peak_flux.unit).toBe(kind === 'fits' ? 'Jy beam-1' : 'Jy.beam**-1');
+  });
+
+  test('astropy CSV without our header: types are inferred', async () => {
+    const t = await readCatalogue(files.csv);
+    expect(Array.from(t.columns.Source_id as Int32Array)).toEqual([1, 2, 3]);
+    expect(t.columns.Source_id).toBeInstanceOf(Int32Array);
+    expect(Array.from(t.columns.RA as Float64Array)).toEqual([10.5, 11, 12.25]);
+    expect(t.columns.Name).toEqual(['x', 'yy', 'zzz']);
+  });
+});
