@@ -190,14 +190,14 @@ export function targetLines(ds: FinderComparison, pyb: FinderComparison): string
   const pcB = b.pc['3'];
   if (pcA !== null && pcB !== null) {
     const ratio = pcB > 0 ? pcA / pcB : Infinity;
-    lines.push(`- PC3: DeepSource ${fmt(pcA)} vs PyBDSF ${fmt(pcB)}: ratio ${Number.isFinite(ratio) ? ratio.toFixed(2) : 'inf'} (target >= 1.4): **${ratio >= 1.4 ? 'met' : 'not met'}**`);
+    lines.push(`- PC3: DeepSource ${fmt(pcA)} vs PyBDSF ${fmt(pcB)}: ratio ${Number.isFinite(ratio) ? ratio.toFixed(2) : 'inf'} (target >= 1.4): **${ratio >= 1.4 - 1e-9 ? 'met' : 'not met'}**`);
   } else lines.push(`- PC3: not defined (DeepSource ${fmt(pcA)}, PyBDSF ${fmt(pcB)})`);
   const cA = a.pc_cumulative['3'];
   const cB = b.pc_cumulative['3'];
   if (cA !== null && cB !== null && cB > 0) lines.push(`- cumulative PC(SNR >= 3): DeepSource ${fmt(cA)} vs PyBDSF ${fmt(cB)}: ratio ${(cA / cB).toFixed(2)}`);
   if (a.s90 !== null && b.s90 !== null) {
     const diff = b.s90 - a.s90;
-    lines.push(`- S90: DeepSource ${fmt(a.s90)} vs PyBDSF ${fmt(b.s90)}: DeepSource lower by ${diff.toFixed(2)} (target >= 0.4): **${diff >= 0.4 ? 'met' : 'not met'}**`);
+    lines.push(`- S90: DeepSource ${fmt(a.s90)} vs PyBDSF ${fmt(b.s90)}: DeepSource lower by ${diff.toFixed(2)} (target >= 0.4): **${diff >= 0.4 - 1e-9 ? 'met' : 'not met'}**`);
   } else lines.push(`- S90: DeepSource ${fmt(a.s90)}, PyBDSF ${fmt(b.s90)} (n/a: 0.9 never reached below SNR 10)`);
   return lines;
 }

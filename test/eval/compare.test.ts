@@ -1,0 +1,148 @@
+import { mkdtempSync, readdirSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { collectCatalogues, compareFinders, findCompareImages, selectBestRunner, type FinderRunner } from '../../src/eval/compare';
+import { detectionsFromPositions, type FinderImage } from '../../src/eval/finders/common';
+import { renderReport, targetLines, binComparison, PAPER_RESULTS } from '../../src/eval/report';
+import { writeSyntheticField, type SyntheticField } from './synthetic-field';
+
+/** A fake finder that reports the true positions of a fraction of the sources (plus an offset). */
+function oracle(name: string, fields: Map<string, SyntheticField>, keepEvery: number, params: Record<string, unknown> = {}): FinderRunner & { calls: number } {
+  const runner = {
+    name,
+    params: { keepEvery, ...params },
+    calls: 0,
+    async run(target: FinderImage) {
+      runner.calls++;
+      const f = fields.get(target.imageId)!;
+      const x: number[] = [];
+      const y: number[] = [];
+      f.x.forEach((v, i) => {
+        if (i % keepEvery === 0) {
+          x.push(v + 0.4);
+          y.push(f.y[i]);
+        }
+      });
+      return detectionsFromPositions(target, { x, y }, name);
+    },
+  };
+  return runner;
+}
+
+describe('compare core', () => {
+  let dir: string;
+  const fields = new Map<string, SyntheticField>();
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'compare-'));
+    for (let k = 0; k < 2; k++) fields.set(`img_00${k}`, await writeSyntheticField(dir, `img_00${k}`, { seed: 20 + k, sources: 10 }));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('finds the images with truth, honours the limit', () => {
+    expect(findCompareImages(dir).ids).toEqual(['img_000', 'img_001']);
+    expect(findCompareImages(dir, 1).ids).toEqual(['img_000']);
+  });
+
+  test('evaluates every finder with the same code and caches catalogues by parameters', async () => {
+    const set = findCompareImages(dir);
+    const cache = join(dir, 'cache');
+    const all = oracle('all', fields, 1);
+    const half = oracle('half', fields, 2);
+    const first = await collectCatalogues(set, [all, half], { cacheDir: cache });
+    expect([all.calls, half.calls]).toEqual([2, 2]);
+    expect(readdirSync(join(cache, 'all')).sort()).toEqual(['img_000.json', 'img_000.parquet', 'img_001.json', 'img_001.parquet']);
+    const result = compareFinders('test', dir, set, first);
+    const byName = Object.fromEntries(result.finders.map((f) => [f.name, f]));
+    expect(byName.all.evaluation.totals).toMatchObject({ truth: 20, tp: 20, fp: 0, fn: 0 });
+    expect(byName.half.evaluation.totals).toMatchObject({ truth: 20, tp: 10, fp: 0, fn: 10 });
+    expect(Object.keys(byName.all.radius).sort()).toEqual(['1', '1/3', '2/3']);
+    expect(result.images).toBe(2);
+    expect(result.beam_arcsec).toBeCloseTo(6, 9);
+
+    // Same parameters: reused. Changed parameters: rerun.
+    const again = oracle('all', fields, 1);
+    const second = await collectCatalogues(set, [again], { cacheDir: cache });
+    expect(again.calls).toBe(0);
+    expect(second.stats.get('all')!.cached).toBe(2);
+    const changed = oracle('all', fields, 1, { other: true });
+    await collectCatalogues(set, [changed], { cacheDir: cache });
+    expect(changed.calls).toBe(2);
+  });
+
+  test('selectBestRunner keeps the best PC3 candidate', async () => {
+    const set = findCompareImages(dir);
+    // Sources here are bright (SNR 5..40): PC3 is undefined for both; the cumulative PC decides.
+    const { best, scores } = await selectBestRunner(set, [oracle('half', fields, 2), oracle('all', fields, 1)]);
+    expect(best.name).toBe('all');
+    expect(scores.map((s) => s.name)).toEqual(['half', 'all']);
+  });
+});
+
+describe('report', () => {
+  const evaluation = (pc3: number | null, s90: number | null) => ({
+    images: 1, radius_arcsec: 4, radius_beams: 2 / 3, match_space: 'sky' as const,
+    bins: Array.from({ length: 20 }, (_, k) => ({ snr_lo: k / 2, snr_hi: (k + 1) / 2, tp: 1, fp: 0, tp_true: 1, fn: 0, purity: 1, completeness: k === 6 ? pc3 : 1, pc: k === 6 ? pc3 : 1 })),
+    purity: { '3': 1, '4': 1, '5': 1 }, completeness: { '3': pc3, '4': 1, '5': 1 }, pc: { '3': pc3, '4': 1, '5': 1 },
+    purity_cumulative: { '3': 1, '4': 1, '5': 1 }, completeness_cumulative: { '3': 1, '4': 1, '5': 1 }, pc_cumulative: { '3': 1, '4': 1, '5': 1 },
+    s90, counts_above_s90: 10, tp_above_s90: 10, totals: { truth: 1, detections: 1, tp: 1, fp: 0, fn: 0 },
+  });
+  const finder = (name: string, pc3: number | null, s90: number | null) => ({
+    name, params: {}, seconds_per_image: 1, seconds_total: 1, cached_images: 0, evaluation: evaluation(pc3, s90),
+    radius: { '1': evaluation(pc3, s90), '1/3': evaluation(pc3, s90), '2/3': evaluation(pc3, s90) },
+  });
+
+  test('targets: PC3 ratio >= 1.4 and S90 at least 0.4 lower', () => {
+    expect(targetLines(finder('deepsource', 0.7, 3.2), finder('pybdsf', 0.5, 3.6)).join('\n')).toMatch(/ratio 1\.40 .*\*\*met\*\*[\s\S]*lower by 0\.40 .*\*\*met\*\*/);
+    expect(targetLines(finder('deepsource', 0.6, 3.3), finder('pybdsf', 0.5, 3.6)).join('\n')).toMatch(/ratio 1\.20 .*\*\*not met\*\*[\s\S]*lower by 0\.30 .*\*\*not met\*\*/);
+  });
+
+  test('bin comparison names the side DeepSource is behind on', () => {
+    const lines = binComparison(finder('deepsource', 0.5, 4), finder('pybdsf', 0.9, 4));
+    expect(lines.find((l) => l.startsWith('| [3, 3.5)'))).toMatch(/completeness \|$/);
+    expect(lines.find((l) => l.startsWith('| [4, 4.5)'))).toMatch(/\| - \|$/);
+  });
+
+  test('the markdown has our rows next to the paper rows, radii in order', () => {
+    const md = renderReport({
+      results: [{ label: 'natural', data: 'd', images: 2, image_ids: ['img_000', 'img_001'], image_size: '64x64', weighting: 'natural', beam_arcsec: 6, snr_noise: 'border-std', finders: [finder('deepsource', 0.5, 3.5), finder('pybdsf', 0.3, 4.1)] }],
+      notes: ['two images only'],
+    });
+    expect(md).toContain('| DeepSource (ours) | 1.00 | 1.00 | 1.00 | 0.50 |');
+    expect(md).toContain(`| DeepSource (paper) | ${PAPER_RESULTS.natural.deepsource.P[3].toFixed(2)} |`);
+    expect(md).toContain('| PyBDSF (paper) | 4.30 | 50545 |');
+    expect(md).toContain('- two images only');
+    const radiusStart = md.indexOf('### Crossmatch radius');
+    const radiusSection = md.slice(radiusStart, md.indexOf('### Finder settings', radiusStart));
+    const radiusRows = radiusSection.split('\n').filter((l) => l.startsWith('| DeepSource | '));
+    expect(radiusRows.map((l) => l.split(' | ')[1])).toEqual(['1/3', '2/3', '1']);
+  });
+});
+
+describe('compare CLI (SExtractor only)', () => {
+  test('writes results.json, the figures and report.md', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const root = join(__dirname, '../..');
+    if (!existsSync(join(root, 'dist/cli/commands/compare.js'))) throw new Error('build first: npx tsc -p tsconfig.json');
+    const dir = mkdtempSync(join(tmpdir(), 'compare-cli-'));
+    try {
+      await writeSyntheticField(dir, 'img_000', { seed: 31, sources: 10 });
+      const out = join(dir, 'report');
+      const r = spawnSync(process.execPath, [join(root, 'bin/deepsource.js'), 'compare', '--data', dir, '--finders', 'sextractor', '--out', out, '--label', 'synthetic', '--note', 'a note'], { encoding: 'utf8' });
+      if (r.status !== 0 && /source-extractor is not installed/.test(r.stderr)) return; // covered by test/integration
+      expect(r.stderr).not.toMatch(/deepsource:/);
+      expect(r.status).toBe(0);
+      const results = JSON.parse(readFileSync(join(out, 'synthetic', 'results.json'), 'utf8'));
+      expect(results.finders.map((f: { name: string }) => f.name)).toEqual(['sextractor']);
+      expect(existsSync(join(out, 'synthetic', 'performance.png'))).toBe(true);
+      expect(existsSync(join(out, 'synthetic', 'radius.png'))).toBe(true);
+      const md = readFileSync(join(out, 'report.md'), 'utf8');
+      expect(md).toContain('## synthetic: 1 test image(s)');
+      expect(md).toContain('- a note');
+      const bad = spawnSync(process.execPath, [join(root, 'bin/deepsource.js'), 'compare', '--data', dir, '--finders', 'sextractor,foo'], { encoding: 'utf8' });
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/--finders must list some of deepsource,sextractor,pybdsf, got "foo"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
