@@ -21,6 +21,7 @@ import { announceImages, createIngestStage, listFitsObjects } from './ingest';
 import { createWorkerStage } from './worker';
 import { createAssembleStage } from './assemble';
 import { decodeMessage, type CatalogueMessage } from './messages';
+import { imageIdFromKey } from './keys';
 
 export function createStore(config: PipelineConfig, env: NodeJS.ProcessEnv = process.env): ObjectStore {
   const s = config.storage;
@@ -197,4 +198,81 @@ export async function runPipeline(config: PipelineConfig, options: RunOptions = 
     seconds: (Date.now() - started) / 1000,
     events: all,
   };
+}
+
+export type ServiceStage = 'ingest' | 'worker' | 'assemble';
+
+export interface ServiceOptions {
+  log?: (line: string) => void;
+  /** Resolves when the service should stop (SIGINT/SIGTERM in the CLI). */
+  stopSignal: Promise<void>;
+}
+
+/**
+ * Runs one stage as a long-lived member of its consumer group (survey mode), until `stopSignal`.
+ * `ingest` also announces the configured input once, and with `input.watchIntervalSec` > 0 keeps
+ * listing the input prefix and announces objects it has not announced yet and that have no
+ * catalogue (continuous ingest from an archive drop box).
+ */
+export async function runService(config: PipelineConfig, stage: ServiceStage, options: ServiceOptions): Promise<void> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const store = createStore(config);
+  const queue = createQueue(config);
+  const ctx = contextFor(config, store, queue, log);
+  await prepare(ctx, config);
+  let executor: TileExecutor | undefined;
+  let running: Stage;
+  if (stage === 'worker') {
+    const model = await createPipelineExecutor(config.model, config.worker.threads);
+    executor = model.executor;
+    running = createWorkerStage(ctx, { executor, maxInFlight: config.worker.maxInFlight });
+  } else if (stage === 'assemble') {
+    const modelDir = resolveModelDir(config.model);
+    const meta = readModelMetadata(modelDir);
+    running = createAssembleStage(ctx, { tbd: { ...readTunedTbdParams(modelDir), ...config.tbd }, noise: config.noise, provenance: { modelName: meta.name, modelVersion: meta.version } });
+  } else {
+    running = createIngestStage(ctx, { tiling: config.tiling });
+  }
+  let stopping = false;
+  let watchTimer: NodeJS.Timeout | undefined;
+  try {
+    await running.start();
+    log(`${stage}: running (${config.queue.kind}, ${config.storage.kind}); Ctrl-C to stop`);
+    if (stage === 'ingest') {
+      const producer = await queue.producer();
+      const seen = new Set<string>();
+      const announceNew = async (): Promise<void> => {
+        const objects = (await inputObjects(ctx, config)).filter((o) => !seen.has(`${o.bucket}/${o.key}`));
+        const fresh: typeof objects = [];
+        for (const o of objects) {
+          seen.add(`${o.bucket}/${o.key}`);
+          const done = await store.head({ bucket: ctx.outputBucket, key: ctx.layout.catalogueParquet(imageIdFromKey(o.key)) });
+          if (!done) fresh.push(o);
+        }
+        if (fresh.length > 0) {
+          await announceImages(ctx, producer, fresh);
+          log(`ingest: announced ${fresh.length} image(s)`);
+        }
+      };
+      await announceNew();
+      if (config.input.watchIntervalSec > 0) {
+        const tick = (): void => {
+          watchTimer = setTimeout(() => {
+            if (stopping) return;
+            announceNew().catch((err) => log(`ingest: listing ${config.input.bucket}/${config.input.prefix} failed: ${(err as Error).message}`)).finally(() => !stopping && tick());
+          }, config.input.watchIntervalSec * 1000);
+        };
+        tick();
+      }
+      options.stopSignal.finally(() => producer.close().catch(() => {}));
+    }
+    await Promise.race([options.stopSignal, running.failed]);
+  } finally {
+    stopping = true;
+    if (watchTimer) clearTimeout(watchTimer);
+    await running.stop().catch((err) => log(`stopping ${stage}: ${(err as Error).message}`));
+    await executor?.close();
+    await queue.close();
+    await store.close();
+  }
 }
