@@ -388,7 +388,7 @@ export function wcsParamsFromHeader(header: FitsHeader, where = 'header'): WcsPa
   }
 
   const crpix: [number, number] = [axisNumber(header, 'CRPIX1', 0), axisNumber(header, 'CRPIX2', 0)];
-  const cd = linearTransform(header, fail);
+  const cd = linearTransform(header, lngIndex, latIndex, fail);
 
   const result: WcsParams = { projection: projCode as Projection, crpix, crval, cd, lngAxis: lngIndex === 0 ? 0 : 1, pv };
   const lonpole = header.getNumber('LONPOLE') ?? header.getNumber(`PV${lngIndex + 1}_3`);
@@ -412,7 +412,7 @@ export function wcsParamsFromHeader(header: FitsHeader, where = 'header'): WcsPa
  * The CD matrix from PCi_j (or the old PCiiijjj) with CDELTi, or CDi_j, or CDELTi with CROTA2
  * (Paper I, section 2.1; Paper II, section 6.1, eq. 189 for CROTA).
  */
-function linearTransform(header: FitsHeader, fail: (problem: string) => never): [number, number, number, number] {
+function linearTransform(header: FitsHeader, lng: number, lat: number, fail: (problem: string) => never): [number, number, number, number] {
   const cdelt1 = axisNumber(header, 'CDELT1', 1);
   const cdelt2 = axisNumber(header, 'CDELT2', 1);
   const pcKeys = (i: number, j: number) => [`PC${i}_${j}`, `PC${String(i).padStart(3, '0')}${String(j).padStart(3, '0')}`];
@@ -422,7 +422,8 @@ function linearTransform(header: FitsHeader, fail: (problem: string) => never): 
   };
   const hasPc = [1, 2].some((i) => [1, 2].some((j) => pcValue(i, j) !== undefined));
   const hasCd = [1, 2].some((i) => [1, 2].some((j) => header.has(`CD${i}_${j}`)));
-  const crota = header.getNumber('CROTA2') ?? header.getNumber('CROTA1');
+  // Only the latitude axis's CROTA counts (WCSLIB, and so astropy, ignore CROTA on the longitude axis).
+  const crota = header.getNumber(`CROTA${lat + 1}`);
   if (hasPc || (!hasCd && crota === undefined)) {
     const pc = [pcValue(1, 1) ?? 1, pcValue(1, 2) ?? 0, pcValue(2, 1) ?? 0, pcValue(2, 2) ?? 1];
     if (cdelt1 === 0 || cdelt2 === 0) fail('CDELT1 and CDELT2 must be non-zero');
@@ -432,10 +433,16 @@ function linearTransform(header: FitsHeader, fail: (problem: string) => never): 
     return [axisNumber(header, 'CD1_1', 0), axisNumber(header, 'CD1_2', 0), axisNumber(header, 'CD2_1', 0), axisNumber(header, 'CD2_2', 0)];
   }
   if (cdelt1 === 0 || cdelt2 === 0) fail('CDELT1 and CDELT2 must be non-zero');
+  // Paper II, eq. (189) in the general axis order, as WCSLIB's wcsset: rho rotates the latitude axis.
   const rho = crota ?? 0;
-  const c = cosd(rho);
-  const s = sind(rho);
-  return [cdelt1 * c, -cdelt2 * s, cdelt1 * s, cdelt2 * c];
+  const cdelt = [cdelt1, cdelt2];
+  const lambda = cdelt[lat] / cdelt[lng];
+  const pc = [1, 0, 0, 1];
+  pc[lng * 2 + lng] = cosd(rho);
+  pc[lat * 2 + lat] = cosd(rho);
+  pc[lng * 2 + lat] = -lambda * sind(rho);
+  pc[lat * 2 + lng] = sind(rho) / lambda;
+  return [cdelt1 * pc[0], cdelt1 * pc[1], cdelt2 * pc[2], cdelt2 * pc[3]];
 }
 
 export interface SinWcsOptions {

@@ -41,10 +41,12 @@ for job in req:
         hdu = next(h for h in hdul if h.header.get('NAXIS', 0) >= 2 and not isinstance(h, fits.BinTableHDU))
         w = WCS(hdu.header).celestial
     pix = np.array(job['pixels'], dtype=float)
-    sky = w.wcs_pix2world(pix, 0)
-    good = np.all(np.isfinite(sky), axis=1)
-    back = np.full_like(sky, np.nan)
-    back[good] = w.wcs_world2pix(sky[good], 0)
+    world = w.wcs_pix2world(pix, 0)
+    good = np.all(np.isfinite(world), axis=1)
+    back = np.full_like(world, np.nan)
+    back[good] = w.wcs_world2pix(world[good], 0)
+    # world columns follow the axes: reorder to (ra, dec) whichever axis carries RA
+    sky = world[:, [w.wcs.lng, w.wcs.lat]]
     tolist = lambda a: [[None if not np.isfinite(v) else float(v) for v in row] for row in a]
     out.append({'sky': tolist(sky), 'pix': tolist(back)})
 print(json.dumps(out))
@@ -167,6 +169,15 @@ describe('WCS agrees with astropy to 1 mas', () => {
       'ncp-south': [...base('NCP', [300, -60], [1, 200], 2e-2)],
       'sin-pv': [...base('SIN', [45, 10], [50, 50], 1e-2), { key: 'PV2_1', value: 0.12 }, { key: 'PV2_2', value: -0.31 }],
       'sin-crota2': [...base('SIN', [359.9, 89.5], [30, 40], 4e-3), { key: 'CROTA2', value: -63 }],
+      // CROTA on the longitude axis is ignored by WCSLIB; CROTA2 with unequal CDELTs
+      'tan-crota1-crota2': [...base('TAN', [200, -10], [64, 64], 0), { key: 'CDELT1', value: -2e-3 }, { key: 'CDELT2', value: 3e-3 }, { key: 'CROTA1', value: 50 }, { key: 'CROTA2', value: 20 }],
+      // PC and CD both present: PC wins; CROTA2 with PC: PC wins
+      'tan-pc-cd-crota': [...base('TAN', [5, 5], [10, 10], 1e-2), { key: 'PC1_1', value: 0.5 }, { key: 'PC2_2', value: 0.7 }, { key: 'CD1_1', value: -0.02 }, { key: 'CD2_2', value: 0.02 }, { key: 'CROTA2', value: 30 }],
+      'sin-swapped-axes-crota': [
+        { key: 'CTYPE1', value: 'DEC--SIN' }, { key: 'CTYPE2', value: 'RA---SIN' }, { key: 'CRVAL1', value: -35 }, { key: 'CRVAL2', value: 77 },
+        { key: 'CRPIX1', value: 70 }, { key: 'CRPIX2', value: 50 }, { key: 'CDELT1', value: 3e-3 }, { key: 'CDELT2', value: -2e-3 }, { key: 'CROTA1', value: 25 },
+      ],
+      'tan-cd-crota': [...base('TAN', [5, 5], [10, 10], 1e-2), { key: 'CD1_1', value: -0.02 }, { key: 'CD2_2', value: 0.02 }, { key: 'CD1_2', value: 0.001 }, { key: 'CROTA2', value: 30 }],
       'sin-north-pole': [...base('SIN', [0, 90], [-100, 64], 0.05)],
       'sin-pc-lonpole': [...base('SIN', [120, -45], [64, 64], 1e-2), { key: 'PC1_1', value: 0.9 }, { key: 'PC1_2', value: 0.2 }, { key: 'PC2_1', value: -0.1 }, { key: 'PC2_2', value: 1.1 }, { key: 'LONPOLE', value: 150 }],
       'arc': [...base('ARC', [150, 2], [64, 64], 0.5)],
