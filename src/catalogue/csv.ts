@@ -60,13 +60,14 @@ function formatterFor(column: Column): (i: number) => string {
 }
 
 export function formatFloat(v: number): string {
-  if (Number.isFinite(v)) return String(v);
+  // String(-0) is '0'; keep the sign so the value reads back identical.
+  if (Number.isFinite(v)) return v === 0 && 1 / v < 0 ? '-0' : String(v);
   return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
 }
 
 /** Shortest decimal that reads back to the same float32 (String() would print the float64 expansion). */
 export function formatFloat32(v: number): string {
-  if (!Number.isFinite(v)) return formatFloat(v);
+  if (!Number.isFinite(v) || v === 0) return formatFloat(v);
   for (let p = 6; p < 9; p++) {
     const s = Number(v.toPrecision(p));
     if (Math.fround(s) === v) return String(s);

@@ -7,6 +7,7 @@
  *
  * Header strings must be printable ASCII (FITS 4.0 section 4.2.1). Non-ASCII characters and the
  * backslash are written as JSON-style escapes (\u00e9, \\) and unescaped by our reader.
+ * Trailing spaces in header values are escaped too, since FITS readers drop them.
  * String columns (TFORM nA) hold UTF-8 bytes ended by NUL padding (FITS 4.0 section 7.3.3.1), so
  * trailing spaces survive our round trip; a column with a value ending in whitespace gets one extra
  * byte so that every value has its NUL. (astropy strips trailing spaces from character columns.)
@@ -39,7 +40,8 @@ export function escapeHeaderText(s: string): string {
       out += `\\u${hi.toString(16).padStart(4, '0')}\\u${lo.toString(16).padStart(4, '0')}`;
     } else out += `\\u${code.toString(16).padStart(4, '0')}`;
   }
-  return out;
+  // Trailing spaces in a FITS string value are not significant (FITS 4.0 section 4.2.1.1): escape them.
+  return out.replace(/ +$/, (spaces) => '\\u0020'.repeat(spaces.length));
 }
 
 export function unescapeHeaderText(s: string): string {
