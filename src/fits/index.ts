@@ -1,7 +1,7 @@
 /** Public API of the FITS/WCS package (ARCHITECTURE.md: src/fits depends on core only). */
 export type { Beam, FitsCard, FitsFile, FitsHeader, FitsValue } from './types';
 export { BLOCK_LENGTH, CARD_LENGTH, formatCard, formatHeaderBlocks, headerFromCards, parseCard, parseCards } from './header';
-export { decodePixels, fileByteSource, imageLayout, openFits, openFitsSource, parseHeaderBytes, readFitsImage } from './read';
+export { decodePixels, fileByteSource, imageLayout, memoryByteSource, openFits, openFitsSource, parseHeaderBytes, readFitsImage } from './read';
 export type { Bitpix, FitsByteSource, FitsImageFile, ImageLayout, ReadFitsImageOptions } from './read';
 export { encodeFitsImage, writeFileAtomic, writeFitsImage } from './write';
 export type { WriteFitsOptions } from './write';

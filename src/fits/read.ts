@@ -6,6 +6,8 @@
  */
 import { promises as fs } from 'node:fs';
 import { endianness } from 'node:os';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { DeepSourceError, FormatError, UserInputError } from '../core/errors';
 import type { Image, Image64 } from '../core/image';
 import { beamFromHeader } from './beam';
@@ -313,7 +315,33 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * extension when the primary HDU has no data (NAXIS = 0). Pixels are read later, by rows.
  */
 export async function openFits(path: string): Promise<FitsImageFile> {
-  return openFitsSource(await fileByteSource(path), path);
+  const source = await fileByteSource(path);
+  const magic = await source.read(0, 2);
+  if (magic.length === 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
+    // .fits.gz: no random access into gzip, so inflate the whole file into memory once.
+    const compressed = await source.read(0, source.size);
+    await source.close?.();
+    let inflated: Buffer;
+    try {
+      inflated = await gunzipAsync(compressed, { maxOutputLength: MAX_GUNZIP_BYTES });
+    } catch (err) {
+      throw new FormatError(`${path}: corrupt or too large gzip-compressed file (${(err as Error).message})`, { cause: err });
+    }
+    return openFitsSource(memoryByteSource(inflated), path);
+  }
+  return openFitsSource(source, path);
+}
+
+/** The largest inflated .fits.gz we accept in memory (2 GB). */
+const MAX_GUNZIP_BYTES = 2 ** 31;
+const gunzipAsync = promisify(gunzip);
+
+/** Bytes in memory as a FitsByteSource (tests, inflated .fits.gz, objects already fetched). */
+export function memoryByteSource(bytes: Uint8Array): FitsByteSource {
+  return {
+    size: bytes.length,
+    read: async (offset: number, length: number) => bytes.subarray(Math.min(offset, bytes.length), Math.min(bytes.length, offset + length)),
+  };
 }
 
 /** openFits over any byte source (`name` is used in messages and as `path`). Closes the source on error. */
@@ -326,6 +354,7 @@ export async function openFitsSource(source: FitsByteSource, name: string): Prom
     let hdu = 0;
     while ((located.header.getNumber('NAXIS') ?? 0) === 0 || (hdu > 0 && located.header.getString('XTENSION')?.trim() !== 'IMAGE')) {
       const where = `${name} (HDU ${hdu + 1})`;
+      if (located.header.get('ZIMAGE') === true) throw new FormatError(`${where}: tile-compressed images are not supported; decompress it first (e.g. funpack)`);
       const next = located.dataStart + Math.ceil(hduDataBytes(located.header, where) / BLOCK_LENGTH) * BLOCK_LENGTH;
       hdu++;
       if (hdu > 1000) throw new FormatError(`${name}: no image in the first 1000 HDUs`);

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { FormatError, UserInputError } from '../../src/core/errors';
 import { openFits, openFitsSource, parseHeaderBytes, readFitsImage, type FitsByteSource } from '../../src/fits/read';
 import { card, headerBytes, imageFile, padData, rawData } from './fitsBytes';
@@ -171,6 +172,26 @@ describe('degenerate cubes and row ranges', () => {
     await f.close();
     const noImage = await put('noimage.fits', Buffer.concat([primary, table]));
     await expect(openFits(noImage)).rejects.toThrow(/noimage\.fits: no image data/);
+  });
+
+  it('reads .fits.gz (inflated in memory) and rejects corrupt gzip', async () => {
+    const bytes = imageFile(-32, [2, 2], [1, 2, 3, 4]);
+    const file = await put('small.fits.gz', gzipSync(bytes));
+    const f = await openFits(file);
+    expect(Array.from(await f.readRows(1, 2))).toEqual([3, 4]);
+    await f.close();
+    const bad = await put('bad.fits.gz', gzipSync(bytes).subarray(0, 40));
+    await expect(openFits(bad)).rejects.toThrow(/bad\.fits\.gz: corrupt or too large gzip-compressed file/);
+  });
+
+  it('says tile-compressed images are not supported', async () => {
+    const primary = headerBytes([card('SIMPLE', 'T'), card('BITPIX', '8'), card('NAXIS', '0'), card('EXTEND', 'T')]);
+    const table = Buffer.concat([
+      headerBytes([card('XTENSION', "'BINTABLE'"), card('BITPIX', '8'), card('NAXIS', '2'), card('NAXIS1', '8'), card('NAXIS2', '1'), card('PCOUNT', '0'), card('GCOUNT', '1'), card('TFIELDS', '1'), card('ZIMAGE', 'T')]),
+      padData(Buffer.alloc(8)),
+    ]);
+    const file = await put('fpack.fits', Buffer.concat([primary, table]));
+    await expect(openFits(file)).rejects.toThrow(/fpack\.fits \(HDU 2\): tile-compressed images are not supported/);
   });
 
   it('accepts a last data block without its padding', async () => {
