@@ -14,6 +14,10 @@ import type { Evaluation, SnrBin } from './metrics';
 export interface PlotSeries {
   label: string;
   evaluation: Evaluation;
+  /** CSS colour of the bottom-row curves (default: by series index). */
+  colour?: string;
+  /** Dash pattern in both rows (default: by series index; [] is solid). */
+  dash?: number[];
 }
 
 export interface PlotOptions {
@@ -26,6 +30,12 @@ export interface PlotOptions {
 
 const SERIES_COLOURS = ['#6a3d9a', '#222222', '#1f78b4', '#e31a1c', '#33a02c', '#ff7f00'];
 const DASHES: number[][] = [[], [8, 5], [2, 4], [10, 4, 2, 4]];
+/** Dash patterns by name, for callers that style series themselves (paper Fig. 12: solid, dashed, dotted). */
+export const PLOT_DASHES = Object.freeze({ solid: [] as number[], dashed: [8, 5], dotted: [2, 4], dashDot: [10, 4, 2, 4] });
+export const PLOT_COLOURS = Object.freeze({ deepsource: '#6a3d9a', pybdsf: '#222222', sextractor: '#1f78b4' });
+
+const colourOf = (s: PlotSeries, i: number): string => s.colour ?? SERIES_COLOURS[i % SERIES_COLOURS.length];
+const dashOf = (s: PlotSeries, i: number): number[] => s.dash ?? DASHES[i % DASHES.length];
 const COUNT_COLOURS = { tp: '#2ca02c', fp: '#ff7f0e', fn: '#d62728' };
 
 interface Panel {
@@ -82,7 +92,7 @@ export async function renderEvaluationPlot(series: readonly PlotSeries[], option
     series.forEach((s, si) => {
       for (const kind of countKinds[col]) {
         const points = s.evaluation.bins.map((b) => [centre(b), Math.log10(1 + b[kind.key])] as [number, number]);
-        drawLine(ctx, p, points, snrMax, 0, countTop, kind.colour, DASHES[si % DASHES.length], false);
+        drawLine(ctx, p, points, snrMax, 0, countTop, kind.colour, dashOf(s, si), false);
       }
     });
     // colour key for the count kinds
@@ -114,16 +124,16 @@ export async function renderEvaluationPlot(series: readonly PlotSeries[], option
     ctx.stroke();
     ctx.restore();
     series.forEach((s, si) => {
-      const colour = SERIES_COLOURS[si % SERIES_COLOURS.length];
+      const colour = colourOf(s, si);
       const points = s.evaluation.bins
         .filter((b) => b[metricKeys[col].key] !== null)
         .map((b) => [centre(b), b[metricKeys[col].key] as number] as [number, number]);
-      drawLine(ctx, p, points, snrMax, 0, 1.05, colour, DASHES[si % DASHES.length], true);
+      drawLine(ctx, p, points, snrMax, 0, 1.05, colour, dashOf(s, si), true);
       const s90 = s.evaluation.s90;
       if (s90 !== null && s90 <= snrMax) {
         ctx.save();
         ctx.strokeStyle = colour;
-        ctx.setLineDash(DASHES[si % DASHES.length].length ? DASHES[si % DASHES.length] : [4, 3]);
+        ctx.setLineDash(dashOf(s, si).length ? dashOf(s, si) : [4, 3]);
         ctx.lineWidth = 1.5;
         const x = p.x + (s90 / snrMax) * p.w;
         ctx.beginPath();
@@ -140,13 +150,13 @@ export async function renderEvaluationPlot(series: readonly PlotSeries[], option
   ctx.textAlign = 'left';
   const legendTop = height - legendH + 10;
   series.forEach((s, si) => {
-    const colour = SERIES_COLOURS[si % SERIES_COLOURS.length];
+    const colour = colourOf(s, si);
     const lx = marginL + (si % 3) * ((width - marginL) / 3);
     const ly = legendTop + 26 * Math.floor(si / 3);
     ctx.save();
     ctx.strokeStyle = colour;
     ctx.lineWidth = 2.5;
-    ctx.setLineDash(DASHES[si % DASHES.length]);
+    ctx.setLineDash(dashOf(s, si));
     ctx.beginPath();
     ctx.moveTo(lx, ly);
     ctx.lineTo(lx + 40, ly);

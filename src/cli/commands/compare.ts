@@ -35,7 +35,7 @@ import {
   type FinderRunner,
 } from '../../eval/compare';
 import { renderReport } from '../../eval/report';
-import { writeEvaluationPlot, type PlotSeries } from '../../eval/plot';
+import { writeEvaluationPlot, PLOT_COLOURS, PLOT_DASHES, type PlotSeries } from '../../eval/plot';
 import { formatEvaluationSummary } from '../../eval/summary';
 
 const FINDERS = ['deepsource', 'sextractor', 'pybdsf'] as const;
@@ -205,13 +205,15 @@ export function register(program: Command): void {
           for (const f of result.finders) process.stdout.write(formatEvaluationSummary(f.evaluation, f.name) + '\n');
 
           const mainPlot = join(labelDir, 'performance.png');
-          await writeEvaluationPlot(mainPlot, result.finders.map((f) => ({ label: finderTitle(f.name), evaluation: f.evaluation })), {
+          await writeEvaluationPlot(mainPlot, result.finders.map((f, i) => ({ label: finderTitle(f.name), evaluation: f.evaluation, colour: finderColour(f.name), dash: [PLOT_DASHES.solid, PLOT_DASHES.dashed, PLOT_DASHES.dotted][i % 3] })), {
             title: `${label}: ${result.images} test images ${result.image_size}, crossmatch 2/3 beam`,
           });
           const radiusSeries: PlotSeries[] = [];
           for (const f of result.finders) {
             if (f.name === 'sextractor' && result.finders.length > 2) continue;
-            for (const r of RADIUS_EXPERIMENT) radiusSeries.push({ label: `${finderTitle(f.name)} ${r.label} beam`, evaluation: f.radius[r.label] });
+            RADIUS_EXPERIMENT.forEach((r, k) =>
+              radiusSeries.push({ label: `${finderTitle(f.name)} ${r.label} beam`, evaluation: f.radius[r.label], colour: finderColour(f.name), dash: [PLOT_DASHES.solid, PLOT_DASHES.dashed, PLOT_DASHES.dotted][k] }),
+            );
           }
           await writeEvaluationPlot(join(labelDir, 'radius.png'), radiusSeries, { title: `${label}: crossmatch radius 1/3, 2/3, 1 beam (paper 5.5)` });
           const stored = { ...result, tuning, notes: opts.note, plots: { main: `${label}/performance.png`, radius: `${label}/radius.png` } };
@@ -223,6 +225,10 @@ export function register(program: Command): void {
         }
       }),
     );
+}
+
+function finderColour(name: string): string | undefined {
+  return (PLOT_COLOURS as Record<string, string>)[name];
 }
 
 function finderTitle(name: string): string {
