@@ -102,21 +102,38 @@ export class PostgresCatalogueSink implements CatalogueSink {
 
   async ensureSchema(columns?: Readonly<Record<string, Column>>): Promise<void> {
     await this.withClient('schema setup', async (client) => {
-      await client.query('CREATE EXTENSION IF NOT EXISTS q3c');
-      // Without a table to go by, the detection catalogue schema (CONTRACT.md).
-      const types: [string, ColumnType][] = columns
-        ? Object.entries(columns).map(([name, col]) => [name, columnTypeOf(col)])
-        : DETECTION_COLUMNS.map((c) => [c.name, c.type]);
-      const defs = types.map(([name, type]) => `${quoteIdent(name)} ${SQL_TYPE[type].sql}${name === 'source_id' ? ' PRIMARY KEY' : ''}`);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${defs.join(', ')}, loaded_at timestamptz NOT NULL DEFAULT now())`);
-      // A catalogue with extra columns extends an existing table rather than failing the load.
-      for (const [name, type] of types) {
-        await client.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS ${quoteIdent(name)} ${SQL_TYPE[type].sql}`);
+      // Concurrent loaders (pipeline workers) would race on CREATE ... IF NOT EXISTS, which is
+      // not atomic in PostgreSQL: serialise schema setup with a transaction-scoped advisory lock.
+      await client.query('BEGIN');
+      try {
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`deepsource-schema:${this.tableName}`]);
+        await this.createSchema(client, columns);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
       }
-      const base = this.tableName.split('.').pop()!;
-      await client.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${base}_q3c_idx`)} ON ${this.table} (q3c_ang2ipix(ra_deg, dec_deg))`);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${this.provenanceTable} (image_id text PRIMARY KEY, metadata jsonb NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now())`);
     });
+  }
+
+  private async createSchema(client: PoolClient, columns?: Readonly<Record<string, Column>>): Promise<void> {
+    await client.query('CREATE EXTENSION IF NOT EXISTS q3c');
+    // Without a table to go by, the detection catalogue schema (CONTRACT.md).
+    const types: [string, ColumnType][] = columns
+      ? Object.entries(columns).map(([name, col]) => [name, columnTypeOf(col)])
+      : DETECTION_COLUMNS.map((c) => [c.name, c.type]);
+    const defs = types.map(([name, type]) => `${quoteIdent(name)} ${SQL_TYPE[type].sql}${name === 'source_id' ? ' PRIMARY KEY' : ''}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${defs.join(', ')}, loaded_at timestamptz NOT NULL DEFAULT now())`);
+    // A catalogue with extra columns extends an existing table rather than failing the load.
+    // (Only missing columns: ALTER TABLE takes an exclusive lock even when it changes nothing.)
+    const existing = await client.query(`SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`, [this.table]);
+    const have = new Set(existing.rows.map((r: { attname: string }) => r.attname));
+    for (const [name, type] of types) {
+      if (!have.has(name)) await client.query(`ALTER TABLE ${this.table} ADD COLUMN ${quoteIdent(name)} ${SQL_TYPE[type].sql}`);
+    }
+    const base = this.tableName.split('.').pop()!;
+    await client.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent(`${base}_q3c_idx`)} ON ${this.table} (q3c_ang2ipix(ra_deg, dec_deg))`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${this.provenanceTable} (image_id text PRIMARY KEY, metadata jsonb NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now())`);
   }
 
   async upsert(table: ColumnTable): Promise<{ rows: number }> {

@@ -150,3 +150,32 @@ describe('deepsource catalogue load (CLI)', () => {
     expect(missing.stderr).toMatch(/none\.parquet: no such file/);
   });
 });
+
+test('concurrent loaders on a new table: schema setup is serialised and every row lands once', async () => {
+  const table = `${TABLE}_conc`;
+  const sinks = [0, 1, 2].map(() => createPostgresSink({ connectionString: url, table, batchSize: 7 }));
+  try {
+    // Three loaders, overlapping catalogues (each shares rows with the next).
+    const all = field(30, 'conc', 120, 10);
+    const part = (a: number, b: number) => {
+      const cols: Record<string, any> = {};
+      for (const [k, v] of Object.entries(all.columns)) cols[k] = (v as any).slice(a, b);
+      return { columns: cols, info: all.info, metadata: all.metadata };
+    };
+    const results = await Promise.all([sinks[0].upsert(part(0, 15)), sinks[1].upsert(part(10, 25)), sinks[2].upsert(part(20, 30))]);
+    expect(results.map((r) => r.rows)).toEqual([15, 15, 10]);
+    const [{ n }] = await sink.query(`SELECT count(*)::int AS n FROM ${table}`);
+    expect(n).toBe(30);
+  } finally {
+    await sink.query(`DROP TABLE IF EXISTS ${table}, ${table}_provenance`);
+    await Promise.all(sinks.map((s) => s.close()));
+  }
+});
+
+test('a catalogue with an extra column extends the table', async () => {
+  const t = field(2, 'extra');
+  const withExtra = { ...t, columns: { ...t.columns, major_arcsec: Float64Array.from([1.5, 2.5]) } };
+  await sink.upsert(withExtra);
+  const rows = await sink.query(`SELECT major_arcsec FROM ${TABLE} WHERE image_id = 'extra' ORDER BY major_arcsec`);
+  expect(rows.map((r) => r.major_arcsec)).toEqual([1.5, 2.5]);
+});
