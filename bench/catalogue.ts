@@ -47,6 +47,12 @@ function syntheticTable(n: number): ColumnTable {
   );
 }
 
+/** User+system CPU seconds of this process since `start` (less sensitive than wall time to other load on a shared machine). */
+function cpuSeconds(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+}
+
 async function main(): Promise<void> {
   const rows = Number(process.argv[2] ?? 1_000_000);
   const pgRows = Number(process.argv[3] ?? 0);
@@ -54,28 +60,35 @@ async function main(): Promise<void> {
   const common = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model };
   try {
     let t0 = performance.now();
+    const buildCpu0 = process.cpuUsage();
     const table = syntheticTable(rows);
-    console.log(JSON.stringify({ bench: 'catalogue', case: 'build', rows, seconds: +((performance.now() - t0) / 1000).toFixed(3), note: 'incl. source_id, IAU name, HEALPix order 29', ...common }));
+    console.log(JSON.stringify({ bench: 'catalogue', case: 'build', rows, seconds: +((performance.now() - t0) / 1000).toFixed(3), cpu_s: +cpuSeconds(buildCpu0).toFixed(3), loadavg_1m: os.loadavg()[0], note: 'incl. source_id, IAU name, HEALPix order 29', ...common }));
     for (const format of CATALOGUE_FORMATS) {
       const file = path.join(dir, `cat.${format}`);
       global.gc?.();
       t0 = performance.now();
+      let cpu0 = process.cpuUsage();
       await writeCatalogue(file, table, format);
       const writeS = (performance.now() - t0) / 1000;
+      const writeCpu = cpuSeconds(cpu0);
       const bytes = fs.statSync(file).size;
       let readS: number | null = null;
+      let readCpu: number | null = null;
       if (format !== 'reg') {
         global.gc?.();
         t0 = performance.now();
+        cpu0 = process.cpuUsage();
         const back = await readCatalogue(file);
         readS = (performance.now() - t0) / 1000;
+        readCpu = cpuSeconds(cpu0);
         if (tableLength(back) !== rows) throw new Error(`${format}: read ${tableLength(back)} rows, wrote ${rows}`);
       }
       console.log(
         JSON.stringify({
           bench: 'catalogue', case: format, rows, bytes, bytes_per_row: +(bytes / Math.max(1, rows)).toFixed(1),
-          write_s: +writeS.toFixed(3), write_rows_per_s: Math.round(rows / writeS),
-          read_s: readS === null ? null : +readS.toFixed(3), read_rows_per_s: readS === null ? null : Math.round(rows / readS),
+          write_s: +writeS.toFixed(3), write_cpu_s: +writeCpu.toFixed(3), write_rows_per_s: Math.round(rows / writeS),
+          read_s: readS === null ? null : +readS.toFixed(3), read_cpu_s: readCpu === null ? null : +readCpu.toFixed(3),
+          read_rows_per_s: readS === null ? null : Math.round(rows / readS),
         }),
       );
       fs.rmSync(file);
@@ -92,7 +105,7 @@ async function main(): Promise<void> {
           t0 = performance.now();
           await sink.upsert(sub);
           const s = (performance.now() - t0) / 1000;
-          console.log(JSON.stringify({ bench: 'catalogue', case: `postgres-${kind}`, rows: pgRows, seconds: +s.toFixed(3), rows_per_s: Math.round(pgRows / s), batch: 10000 }));
+          console.log(JSON.stringify({ bench: 'catalogue', case: `postgres-${kind}`, rows: pgRows, seconds: +s.toFixed(3), rows_per_s: Math.round(pgRows / s), batch: 10000, loadavg_1m: os.loadavg()[0] }));
         }
         t0 = performance.now();
         const hits = await sink.coneSearch(155, -30, 0.05);
