@@ -80,7 +80,8 @@ export function createAssembleStage(ctx: StageContext, options: AssembleOptions 
       return announce({ schema: 'deepsource.catalogue/1', runId: result.runId, imageId: result.imageId, status: 'failed', reason: `tile ${result.tileIndex}: ${result.reason ?? 'failed'}`.slice(0, 2000), announcedAt: result.announcedAt, at: Date.now() });
     }
     const layout = ctx.layout;
-    const sidecarKeys = (await ctx.store.list(ctx.outputBucket, layout.tilePrefix(result.imageId))).filter((o) => o.key.endsWith('.json'));
+    const { value: listed } = await withRetries(ctx.retry, () => ctx.store.list(ctx.outputBucket, layout.tilePrefix(result.imageId)));
+    const sidecarKeys = listed.filter((o) => o.key.endsWith('.json'));
     if (sidecarKeys.length < result.tileCount) return; // not complete yet; a later result triggers us
     if (announced.has(id)) return; // a duplicate result after this process assembled the image
     try {
