@@ -198,6 +198,38 @@ describe.each([
   });
 });
 
+test('astropy finds our FITS files standard-conformant (HDUList.verify)', () => {
+  const r = python(
+    `
+import sys, json, warnings
+from astropy.io import fits
+out = {}
+for f in sys.argv[1:]:
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        with fits.open(f) as h:
+            h.verify('exception')
+            out[f] = {'hdus': len(h), 'ext': h[1].header['XTENSION'], 'rows': h[1].header['NAXIS2'], 'warnings': [str(x.message) for x in w]}
+print(json.dumps(out))`,
+    path.join(dir, 'odd.fits'),
+    path.join(dir, 'empty.fits'),
+  );
+  expect(r[path.join(dir, 'odd.fits')]).toEqual({ hdus: 2, ext: 'BINTABLE', rows: ODD_STRINGS.length, warnings: [] });
+  expect(r[path.join(dir, 'empty.fits')]).toEqual({ hdus: 2, ext: 'BINTABLE', rows: 0, warnings: [] });
+});
+
+test("astropy's VOTable parser accepts our files with verify='exception' (no spec warnings)", () => {
+  const r = python(
+    `
+import sys, json
+from astropy.io.votable import parse
+print(json.dumps([len(parse(f, verify='exception').get_first_table().array) for f in sys.argv[1:]]))`,
+    path.join(dir, 'odd.votable'),
+    path.join(dir, 'empty.votable'),
+  );
+  expect(r).toEqual([ODD_STRINGS.length, 0]);
+});
+
 test('astropy-healpix agrees with healpixNested29, including near the poles and RA 0/360', () => {
   const rng = new Random(7);
   // (0, 0) itself is left out: it is the exact corner of four order-29 cells, where the HEALPix C++
