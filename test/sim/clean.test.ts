@@ -34,8 +34,9 @@ function naiveClean(dirty: Float64Array, width: number, psf: Float64Array, psfSi
     let best = -1;
     let arg = 0;
     for (let i = 0; i < residual.length; i++) {
-      if (Math.abs(residual[i]) > best) {
-        best = Math.abs(residual[i]);
+      const a = residual[i] < 0 ? -residual[i] : residual[i];
+      if (a > best) {
+        best = a;
         arg = i;
       }
     }
@@ -70,20 +71,61 @@ describe('hogbomClean', () => {
     expect(maxRes).toBeLessThan(1e-3);
   });
 
-  it('finds the same components in the same order as a brute-force peak search', () => {
+  it('finds the same components and residual as a brute-force peak search', () => {
+    // A 40 px image in the 96 px PSF frame, windows covering the whole image in both versions.
+    const width = 40;
     const rng = new Random(5);
-    const dirty = new Float64Array(size * size);
+    const dirty = new Float64Array(width * width);
     for (let i = 0; i < dirty.length; i++) dirty[i] = 0.05 * rng.gaussian();
-    for (let s = 0; s < 6; s++) addPsf(dirty, size, psf, size, 10 + rng.int(76), 10 + rng.int(76), rng.range(-3, 3));
+    for (let s = 0; s < 6; s++) addPsf(dirty, width, psf, size, 3 + rng.int(34), 3 + rng.int(34), rng.range(-3, 3));
     const iterations = 300;
-    const fast = hogbomClean(dirty, size, size, psf, size, { iterations, gain: 0.1, thresholdSigma: 0, windowHalf: 20 });
-    const slow = naiveClean(dirty, size, psf, size, iterations, 0.1, 20);
+    const fast = hogbomClean(dirty, width, width, psf, size, { iterations, gain: 0.1, thresholdSigma: 0, windowHalf: 40 });
+    const slow = naiveClean(dirty, width, psf, size, iterations, 0.1, 40);
     expect(fast.iterations).toBe(iterations);
     let maxDiff = 0;
     for (let i = 0; i < dirty.length; i++) maxDiff = Math.max(maxDiff, Math.abs(fast.residual[i] - slow.residual[i]));
     expect(maxDiff).toBeLessThan(1e-12);
-    const fastKeys = new Set(fast.components.keys());
-    expect(new Set(slow.order)).toEqual(fastKeys);
+    expect(new Set(fast.components.keys())).toEqual(new Set(slow.order));
+  });
+
+  it('with a window smaller than the image, matches brute force with the same (block-aligned) window', () => {
+    const big = 256;
+    const bigPsf = makePsf(big);
+    const width = 200;
+    const rng = new Random(6);
+    const dirty = new Float64Array(width * width);
+    for (let i = 0; i < dirty.length; i++) dirty[i] = 0.05 * rng.gaussian();
+    for (let s = 0; s < 10; s++) addPsf(dirty, width, bigPsf, big, 10 + rng.int(180), 10 + rng.int(180), rng.range(-3, 3));
+    const iterations = 200;
+    const fast = hogbomClean(dirty, width, width, bigPsf, big, { iterations, gain: 0.1, thresholdSigma: 0, windowHalf: 20 });
+    // Spec of the window: +-20 px around the peak, widened to whole 32 x 32 blocks.
+    const block = 32;
+    const residual = dirty.slice();
+    const order: number[] = [];
+    for (let it = 0; it < iterations; it++) {
+      let best = -1;
+      let arg = 0;
+      for (let i = 0; i < residual.length; i++) {
+        const a = residual[i] < 0 ? -residual[i] : residual[i]; // Math.abs is slow under jest's vm context
+        if (a > best) {
+          best = a;
+          arg = i;
+        }
+      }
+      order.push(arg);
+      const px = arg % width;
+      const py = (arg - px) / width;
+      const amount = 0.1 * residual[arg];
+      const x0 = Math.floor(Math.max(0, px - 20) / block) * block;
+      const x1 = Math.min(width, (Math.floor(Math.min(width - 1, px + 20) / block) + 1) * block);
+      const y0 = Math.floor(Math.max(0, py - 20) / block) * block;
+      const y1 = Math.min(width, (Math.floor(Math.min(width - 1, py + 20) / block) + 1) * block);
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) residual[y * width + x] -= amount * bigPsf[(big / 2 + y - py) * big + big / 2 + x - px];
+    }
+    let maxDiff = 0;
+    for (let i = 0; i < residual.length; i++) maxDiff = Math.max(maxDiff, Math.abs(fast.residual[i] - residual[i]));
+    expect(maxDiff).toBeLessThan(1e-12);
+    expect(new Set(fast.components.keys())).toEqual(new Set(order));
   });
 
   it('stops at the auto-threshold (k x robust noise) on pure noise', () => {

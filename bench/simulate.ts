@@ -1,0 +1,71 @@
+/**
+ * Benchmark: one simulated MeerKAT image (src/sim) with CLEAN, end to end: uv tracks, gridding,
+ * weighting, PSF + noise FFT, sources through the uv plane, beam fit, Hogbom CLEAN (10,000
+ * iterations max, 3 sigma auto-threshold), restore, and writing the FITS file.
+ * Target (issue 2): 4096^2 on one core in <= 30 s and <= 2 GB peak RSS. Prints one JSON line.
+ *
+ * Run (one core):
+ *   npx tsc --outDir /tmp/bench-sim --module node16 --moduleResolution node16 --target es2022 \
+ *     --strict --skipLibCheck --types node --resolveJsonModule bench/simulate.ts && \
+ *   taskset -c 0 node /tmp/bench-sim/bench/simulate.js [SIZE [WEIGHTING [CLEAN]]]
+ * e.g. `... simulate.js 4096 uniform` or `... simulate.js 4096 natural noclean`.
+ * The antenna file is found as in the CLI ($DEEPSOURCE_ANTENNAS or ../shared/data next to the repo).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { writeFitsImage } from '../src/fits/write';
+import { loadArrayLayout } from '../src/sim/array';
+import { parseWeighting, planSimulation, resolveSimulationOptions, simulateImage } from '../src/sim/simulate';
+
+async function main(): Promise<void> {
+  const size = Number(process.argv[2] ?? 4096);
+  const weighting = process.argv[3] ?? 'natural';
+  const clean = (process.argv[4] ?? 'clean') !== 'noclean';
+  const options = resolveSimulationOptions({ size, weighting: parseWeighting(weighting), field: 'same', clean });
+  const t0 = process.hrtime.bigint();
+  const seconds = () => Number(process.hrtime.bigint() - t0) / 1e9;
+  const layout = loadArrayLayout();
+  const [plan] = planSimulation(options, 1, 1);
+  const stages: Record<string, number> = {};
+  let last = seconds();
+  let lastName = 'plan';
+  const result = simulateImage(plan, options, layout, (stage) => {
+    const now = seconds();
+    stages[lastName] = +(now - last).toFixed(3);
+    last = now;
+    lastName = stage;
+  });
+  stages[lastName] = +(seconds() - last).toFixed(3);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-sim-'));
+  const writeStart = seconds();
+  await writeFitsImage(path.join(dir, 'img_000.fits'), result.image, result.cards);
+  stages.write_fits = +(seconds() - writeStart).toFixed(3);
+  rmSync(dir, { recursive: true, force: true });
+  const total = seconds();
+  console.log(
+    JSON.stringify({
+      bench: 'simulate',
+      size,
+      weighting,
+      clean,
+      seconds: +total.toFixed(3),
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      stages_s: stages,
+      sources: result.truth.snr.length,
+      clean_iterations: result.clean?.iterations ?? 0,
+      clean_stopped: result.clean?.stopped ?? null,
+      beam_arcsec: [+(result.bmajDeg * 3600).toFixed(2), +(result.bminDeg * 3600).toFixed(2), +result.bpaDeg.toFixed(1)],
+      noise_std_jy: result.noiseStd,
+      theoretical_noise_jy: result.theoreticalNoise,
+      final_border_std_jy: result.finalBorderStd,
+      node: process.version,
+      cpus_visible: os.cpus().length,
+    }),
+  );
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
