@@ -282,6 +282,8 @@ async function runDetection(file: string, modelDir: string, workers: number, til
     cnn_gflops_per_worker_in_runtime: round((cnn.pixelsProcessed * FLOPS_PER_PIXEL) / cnn.inferSeconds / 1e9, 1),
     detections: blobs.count,
     tbd_threshold: tbd.sweep.threshold,
+    // TBD holds ~12 bytes per active pixel (src/detect/tbd.ts): the map's density drives its memory.
+    tbd_active_pixel_fraction: round(tbd.sweep.activePixels / pixels, 3),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
