@@ -160,3 +160,19 @@ describe('simulateImage: determinism', () => {
     expect(Buffer.from(a.image.data.buffer).equals(Buffer.from(c.image.data.buffer))).toBe(false);
   });
 });
+
+describe('simulateImage: sizes that are not powers of two', () => {
+  it.each([200, 201])('size %i (uv grid padded to 256, image cropped around the phase centre): sources land where the WCS says', (size) => {
+    const [sx, sy] = [90.3, 110.6];
+    const { plan, o } = singleSourcePlan({ size, weighting: { kind: 'uniform' }, field: 'same', clean: false, borderPx: 20 }, sx, sy, 300);
+    const img = simulateImage(plan, o, layout);
+    expect(img.image.width).toBe(size);
+    expect(img.uv.gridSize).toBe(256);
+    const peak = interpolatedPeak(img.image.data, size, sx, sy);
+    expect(Math.abs(peak.x - sx)).toBeLessThan(0.1);
+    expect(Math.abs(peak.y - sy)).toBeLessThan(0.1);
+    expect(Math.abs(peak.value / img.truth.flux_jy[0] - 1)).toBeLessThan(0.05);
+    const crpix = img.cards.find((c) => c.key === 'CRPIX1')?.value;
+    expect(crpix).toBe(Math.floor(size / 2) + 1);
+  });
+});

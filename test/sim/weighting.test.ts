@@ -75,3 +75,23 @@ describe('weighting', () => {
     expect(uni.geo).toBeLessThan(10);
   });
 });
+
+describe('sky orientation of the PSF', () => {
+  it('uv samples along u = v (north-east) give a beam elongated north-west: BPA = -45 deg', () => {
+    // Hand-made coverage: points on the line u = v (u towards east/RA, v towards north).
+    const count = 400;
+    const u = new Float64Array(count);
+    const v = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      const r = 2000 + (i * 30000) / count;
+      u[i] = r / Math.SQRT2;
+      v[i] = r / Math.SQRT2 + ((i % 7) - 3) * 150; // a little width so the fit has two axes
+    }
+    const g = gridCounts({ u, v, baselines: count, times: 1, channels: 1, maxUvWavelengths: 32000 }, 256, 1.5 * ARCSEC);
+    const w = applyWeighting(g, { kind: 'natural' });
+    const { psf } = psfAndNoise(g, w, 1, new Random(1));
+    const beam = fitBeam(psf, 256, 256, 128, 128);
+    expect(beam.majorPx).toBeGreaterThan(1.5 * beam.minorPx);
+    expect(Math.abs(beam.paDeg + 45)).toBeLessThan(3);
+  });
+});
