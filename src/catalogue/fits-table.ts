@@ -40,8 +40,9 @@ export function escapeHeaderText(s: string): string {
       out += `\\u${hi.toString(16).padStart(4, '0')}\\u${lo.toString(16).padStart(4, '0')}`;
     } else out += `\\u${code.toString(16).padStart(4, '0')}`;
   }
-  // Trailing spaces in a FITS string value are not significant (FITS 4.0 section 4.2.1.1): escape them.
-  return out.replace(/ +$/, (spaces) => '\\u0020'.repeat(spaces.length));
+  // Trailing spaces in a FITS string value are not significant (FITS 4.0 section 4.2.1.1), and a
+  // trailing '&' would read as a CONTINUE marker: escape both.
+  return out.replace(/ +$/, (spaces) => '\\u0020'.repeat(spaces.length)).replace(/&$/, '\\u0026');
 }
 
 export function unescapeHeaderText(s: string): string {

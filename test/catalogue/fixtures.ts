@@ -40,7 +40,7 @@ export function oddDetectionTable(): ColumnTable {
       imageName: 'ïmage "N°1" <b>&\\ \'quoted\'.fits',
       imageSha256: 'ab'.repeat(32),
       beamArcsec: 6.4,
-      extra: { 'deepsource.long_note': 'x'.repeat(150) + " it's long, with a quote ' and non-ASCII é" },
+      extra: { 'deepsource.long_note': 'x'.repeat(150) + " it's long, with a quote ' and non-ASCII é", 'deepsource.ampersand': 'R&D&', 'deepsource.spaces': ' padded  ' },
     },
   );
 }
