@@ -55,6 +55,12 @@ export function healpixNested29(raDeg: number, decDeg: number): bigint {
   return healpixNested(ORDER, raDeg, decDeg);
 }
 
+/** The order-k cell containing an order-29 nested cell: drop 2 bits per order (nested scheme). */
+export function healpixAtOrder(healpix29: bigint, order: number): bigint {
+  if (!Number.isInteger(order) || order < 0 || order > 29) throw new RangeError(`HEALPix order must be an integer 0..29, got ${order}`);
+  return healpix29 >> BigInt(2 * (29 - order));
+}
+
 /** ang2pix nested at any order 0..29. */
 export function healpixNested(order: number, raDeg: number, decDeg: number): bigint {
   const nside = 2 ** order;

@@ -191,6 +191,38 @@ export function concatTables(tables: readonly ColumnTable[], metadata?: Record<s
   return { columns: out, info: { ...first.info }, metadata: metadata ?? { ...first.metadata } };
 }
 
+/**
+ * Rows reordered by one numeric column, ascending (stable; NaN last). HATS/LSDB partitions are
+ * sorted by `_healpix_29`, which lets Parquet row-group statistics prune sky regions.
+ */
+export function sortTableBy(table: ColumnTable, column: string): ColumnTable {
+  const key = table.columns[column];
+  if (key === undefined) throw new UserInputError(`cannot sort by ${column}: no such column (have ${Object.keys(table.columns).join(', ')})`);
+  if (Array.isArray(key)) throw new UserInputError(`cannot sort by ${column}: only numeric columns can be sort keys`);
+  const n = key.length;
+  const order = Array.from({ length: n }, (_, i) => i);
+  if (key instanceof BigInt64Array) order.sort((a, b) => (key[a] < key[b] ? -1 : key[a] > key[b] ? 1 : a - b));
+  else {
+    const k = key as Float64Array;
+    order.sort((a, b) => {
+      const x = k[a];
+      const y = k[b];
+      if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? a - b : 1) : -1;
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
+  }
+  const columns: Record<string, Column> = {};
+  for (const [name, col] of Object.entries(table.columns)) {
+    if (Array.isArray(col)) columns[name] = order.map((i) => col[i]);
+    else {
+      const out = allocColumn(columnTypeOf(col), n) as Exclude<Column, string[]>;
+      for (let i = 0; i < n; i++) (out as Float64Array)[i] = (col as Float64Array)[order[i]];
+      columns[name] = out;
+    }
+  }
+  return { columns, info: table.info, metadata: table.metadata };
+}
+
 export function specsFor(kind: 'truth' | 'detection'): readonly ColumnSpec[] {
   return kind === 'truth' ? TRUTH_COLUMNS : DETECTION_COLUMNS;
 }

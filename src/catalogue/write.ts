@@ -13,6 +13,7 @@ import { encodeArrowIpc, type ArrowIpcKind } from './arrow-ipc';
 import { encodeFitsTable } from './fits-table';
 import { encodeVoTable } from './votable';
 import { encodeRegions } from './regions';
+import { sortTableBy } from './schema';
 
 export type CatalogueFormat = 'parquet' | 'csv' | 'arrow' | 'fits' | 'votable' | 'reg';
 
@@ -38,6 +39,8 @@ export interface WriteCatalogueOptions {
   regionColor?: string;
   /** FITS EXTNAME / VOTable TABLE name. */
   tableName?: string;
+  /** Reorder rows by this numeric column before writing, e.g. '_healpix_29' (HATS convention). */
+  sortBy?: string;
 }
 
 export const DEFAULT_WRITE_CATALOGUE_OPTIONS: Readonly<WriteCatalogueOptions> = Object.freeze({
@@ -89,6 +92,7 @@ export function validateTable(table: ColumnTable): number {
 export function encodeCatalogue(table: ColumnTable, format: CatalogueFormat, options: WriteCatalogueOptions = {}): Uint8Array | string[] {
   validateTable(table);
   const o = { ...DEFAULT_WRITE_CATALOGUE_OPTIONS, ...options };
+  if (o.sortBy !== undefined) table = sortTableBy(table, o.sortBy);
   switch (format) {
     case 'parquet': return encodeParquet(table, { rowGroupSize: o.rowGroupSize });
     case 'csv': return encodeCsv(table);

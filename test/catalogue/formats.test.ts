@@ -211,3 +211,12 @@ test('columns sharing one buffer (the same array twice, or views of one ArrayBuf
     expect(Array.from(back.columns.d as Float64Array)).toEqual([6, 7.5, 9, 10.5]);
   }
 });
+
+test('writeCatalogue sortBy _healpix_29 writes rows in HEALPix order', async () => {
+  const file = path.join(dir, 'sorted.parquet');
+  await writeCatalogue(file, oddDetectionTable(), 'parquet', { sortBy: '_healpix_29' });
+  const back = await readCatalogue(file);
+  const h = Array.from(back.columns._healpix_29 as BigInt64Array);
+  expect(h).toEqual([...h].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  expect([...(back.columns.image_id as string[])].sort()).toEqual([...ODD_STRINGS].sort());
+});

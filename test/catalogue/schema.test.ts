@@ -1,6 +1,6 @@
-import { DETECTION_COLUMNS, DETECTION_FLAGS, TRUTH_COLUMNS, buildDetectionTable, buildTruthTable, concatTables, emptyDetectionTable } from '../../src/catalogue/schema';
+import { DETECTION_COLUMNS, DETECTION_FLAGS, TRUTH_COLUMNS, buildDetectionTable, buildTruthTable, concatTables, emptyDetectionTable, sortTableBy } from '../../src/catalogue/schema';
 import { META } from '../../src/catalogue/provenance';
-import { iauName } from '../../src/catalogue/ids';
+import { healpixAtOrder, healpixNested, healpixNested29, iauName } from '../../src/catalogue/ids';
 
 describe('column definitions', () => {
   test('truth columns follow CONTRACT.md', () => {
@@ -100,4 +100,33 @@ test('concatTables joins columns in order and rejects different schemas', () => 
   expect(Array.from(c.columns.id as Int32Array)).toEqual([0, 0, 1]);
   const d = emptyDetectionTable();
   expect(() => concatTables([a, d])).toThrow(/column names differ/);
+});
+
+test('sortTableBy orders every column by the key (bigint and float, NaN last, stable)', () => {
+  const t = {
+    columns: {
+      h: BigInt64Array.from([5n, 1n, 3n, 1n]),
+      f: Float64Array.from([2, NaN, 1, 0.5]),
+      s: ['a', 'b', 'c', 'd'],
+    },
+    info: {},
+    metadata: { k: 'v' },
+  };
+  const byH = sortTableBy(t, 'h');
+  expect(Array.from(byH.columns.h as BigInt64Array)).toEqual([1n, 1n, 3n, 5n]);
+  expect(byH.columns.s).toEqual(['b', 'd', 'c', 'a']);
+  const byF = sortTableBy(t, 'f');
+  expect(byF.columns.s).toEqual(['d', 'c', 'a', 'b']);
+  expect(byF.metadata).toEqual({ k: 'v' });
+  expect(Array.from(t.columns.h)).toEqual([5n, 1n, 3n, 1n]);
+  expect(() => sortTableBy(t, 's')).toThrow(/only numeric columns/);
+  expect(() => sortTableBy(t, 'zz')).toThrow(/no such column/);
+});
+
+test('healpixAtOrder drops two bits per order', () => {
+  const h = healpixNested29(150.1, -30.2);
+  expect(healpixAtOrder(h, 29)).toBe(h);
+  expect(healpixAtOrder(h, 0)).toBe(healpixNested(0, 150.1, -30.2));
+  expect(healpixAtOrder(h, 10)).toBe(healpixNested(10, 150.1, -30.2));
+  expect(() => healpixAtOrder(h, 30)).toThrow(/0\.\.29, got 30/);
 });
