@@ -21,7 +21,7 @@ DATA_ROOT="${DATA_ROOT:-$ROOT/tmp/shipped-data}"
 TRAIN_IMAGES="${TRAIN_IMAGES:-16}"
 VAL_IMAGES="${VAL_IMAGES:-4}"
 SIZE="${SIZE:-1024}"
-STEPS="${STEPS:-1200}"
+STEPS="${STEPS:-1000}"
 TRAIN_DIR="$DATA_ROOT/$NAME/train"
 VAL_DIR="$DATA_ROOT/$NAME/val"
 [ -f dist/cli/main.js ] || npx tsc -p tsconfig.json
@@ -41,7 +41,7 @@ simulate "$VAL_DIR" "$VAL_IMAGES" "$SIM_SEED_VAL"
 RESUME_FLAG=()
 [ "${RESUME:-0}" = 1 ] && RESUME_FLAG=(--resume)
 node bin/deepsource.js train --data "$TRAIN_DIR" --val "$VAL_DIR" --out "models/$NAME" --name "$NAME" \
-  --steps "$STEPS" --patch 128 --batch 8 --lr 0.002 --alpha 0.75 --bn 0.05 --seed "$TRAIN_SEED" \
+  --steps "$STEPS" --patch 128 --batch 8 --lr 0.001 --source-fraction 0.5 --alpha 0.75 --bn 0.05 --seed "$TRAIN_SEED" \
   --backend wasm --checkpoint-every 50 --validate-every 50 --val-patches 32 "${RESUME_FLAG[@]}"
 # The checkpoint is only needed to resume; the shipped model is model.json + weights.bin + model.onnx.
 rm -rf "models/$NAME/checkpoint"

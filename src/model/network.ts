@@ -79,8 +79,12 @@ export type NetworkWeights = Map<string, Float32Array>;
 
 /**
  * Initial weights, deterministic for a seed: He-normal kernels (std sqrt(2 / fan_in)) for the ReLU
- * layers, Glorot-scaled for the linear last layer, zero biases, BN scale 1 and shift 0.
+ * layers, zero biases, BN scale 1 and shift 0. The linear last layer starts 100× smaller than
+ * Glorot scale: demand maps are ~0.01–0.5 where the input is O(1) in noise units, so a full-scale
+ * last layer spends the first hundred steps only shrinking its output (and kills ReLUs doing so).
  */
+const LAST_LAYER_INIT_SCALE = 0.01;
+
 export function initialWeights(seed: number): NetworkWeights {
   const rng = new Random(seed);
   const weights: NetworkWeights = new Map();
@@ -89,7 +93,7 @@ export function initialWeights(seed: number): NetworkWeights {
     if (p.name.endsWith('.w')) {
       const [kh, kw, cin, cout] = p.shape;
       const fanIn = kh * kw * cin;
-      const std = p.name === 'conv5.w' ? Math.sqrt(2 / (fanIn + kh * kw * cout)) : Math.sqrt(2 / fanIn);
+      const std = p.name === 'conv5.w' ? LAST_LAYER_INIT_SCALE * Math.sqrt(2 / (fanIn + kh * kw * cout)) : Math.sqrt(2 / fanIn);
       for (let i = 0; i < data.length; i++) data[i] = std * rng.gaussian();
     } else if (p.name === 'bn.scale') {
       data.fill(1);

@@ -15,7 +15,7 @@ import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../core/random';
 import { UserInputError, FormatError } from '../core/errors';
-import { PARAMETERS, PARAMETER_COUNT, FLOPS_PER_PIXEL, initialWeights, sizeOf, type NetworkWeights } from './network';
+import { PARAMETERS, PARAMETER_COUNT, FLOPS_PER_PIXEL, RECEPTIVE_RADIUS, initialWeights, sizeOf, type NetworkWeights } from './network';
 import { forward, toTfParams, fromTfParams, disposeTfParams, type TfParams } from './tf-network';
 import { useTfBackend, type TfBackendPreference } from './tf-backend';
 import { saveModelDir } from './save';
@@ -38,6 +38,12 @@ export interface TrainOptions {
   validateEvery?: number;
   /** Number of fixed validation patches. */
   valPatches?: number;
+  /**
+   * Fraction of training patches placed so that they contain a true source (at a random position
+   * at least RECEPTIVE_RADIUS from the patch edge); the rest are uniformly random. Validation
+   * patches are always uniformly random, so the validation loss measures the real objective.
+   */
+  sourceFraction?: number;
   alpha?: number;
   bn?: number;
   backend?: TfBackendPreference;
@@ -60,6 +66,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<ResolvedTrainOptions> = Object.free
   checkpointEvery: 100,
   validateEvery: 100,
   valPatches: 32,
+  sourceFraction: 0.5,
   alpha: 0.75,
   bn: 0.05,
   backend: 'auto' as TfBackendPreference,
@@ -79,6 +86,7 @@ export function resolveTrainOptions(options: TrainOptions = {}): ResolvedTrainOp
   int('checkpoint interval', o.checkpointEvery, 1);
   int('validation interval', o.validateEvery, 1);
   int('validation patches', o.valPatches, 1);
+  if (!(o.sourceFraction >= 0 && o.sourceFraction <= 1)) throw new UserInputError(`source fraction must be in [0, 1], got ${o.sourceFraction}`);
   if (!(o.learningRate > 0) || !Number.isFinite(o.learningRate)) throw new UserInputError(`learning rate must be > 0, got ${o.learningRate}`);
   resolveDemandOptions({ alpha: o.alpha, bn: o.bn });
   return o;
@@ -158,13 +166,25 @@ function stepRandom(seed: number, step: number): Random {
   return new Random((Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0);
 }
 
-function sampleBatch(images: readonly TrainingImage[], rng: Random, patch: number, batch: number, augment: boolean): PatchBatch {
+function sampleBatch(images: readonly TrainingImage[], rng: Random, patch: number, batch: number, augment: boolean, sourceFraction = 0): PatchBatch {
   const inputs = new Float32Array(batch * patch * patch);
   const targets = new Float32Array(batch * patch * patch);
+  const margin = Math.min(RECEPTIVE_RADIUS, Math.floor((patch - 1) / 2));
   for (let b = 0; b < batch; b++) {
     const img = images[rng.int(images.length)];
-    const x0 = rng.int(img.input.width - patch + 1);
-    const y0 = rng.int(img.input.height - patch + 1);
+    const { width, height } = img.input;
+    let x0 = rng.int(width - patch + 1);
+    let y0 = rng.int(height - patch + 1);
+    if (sourceFraction > 0 && img.sources.length > 0 && rng.uniform() < sourceFraction) {
+      // A patch that contains a source: the source lands at a random spot ≥ margin from the edges.
+      const s = img.sources[rng.int(img.sources.length)];
+      const sx = Math.round(s.x);
+      const sy = Math.round(s.y);
+      const px = margin + rng.int(patch - 2 * margin);
+      const py = margin + rng.int(patch - 2 * margin);
+      x0 = Math.min(Math.max(0, sx - px), width - patch);
+      y0 = Math.min(Math.max(0, sy - py), height - patch);
+    }
     const t = augment ? rng.int(8) : 0;
     extractPatch(img.input, x0, y0, patch, t, inputs, b * patch * patch);
     extractPatch(img.target, x0, y0, patch, t, targets, b * patch * patch);
@@ -305,7 +325,7 @@ export async function trainModel(train: readonly TrainingImage[], val: readonly 
     const { json, values } = readCheckpoint(outDir);
     // The run's identity comes from the checkpoint; only --steps may change (to train longer).
     const saved = json.options;
-    for (const key of ['patch', 'batch', 'seed', 'alpha', 'bn', 'learningRate'] as const) {
+    for (const key of ['patch', 'batch', 'seed', 'alpha', 'bn', 'learningRate', 'sourceFraction'] as const) {
       if (options[key] !== undefined && options[key] !== saved[key]) throw new UserInputError(`--resume: --${key} ${options[key]} differs from the checkpoint's ${saved[key]}; omit it to continue the same run`);
     }
     if (json.trainImages.join('\n') !== train.map((t) => t.name).join('\n')) throw new UserInputError('--resume: the training images differ from the checkpoint\'s (same --data needed)');
@@ -345,7 +365,7 @@ export async function trainModel(train: readonly TrainingImage[], val: readonly 
   try {
     if (Number.isNaN(initialValLoss)) valLoss = initialValLoss = evaluate(params, validation, o.patch, o.batch);
     while (step < o.steps) {
-      const { inputs, targets } = sampleBatch(train, stepRandom(o.seed, step), o.patch, o.batch, true);
+      const { inputs, targets } = sampleBatch(train, stepRandom(o.seed, step), o.patch, o.batch, true, o.sourceFraction);
       const t = step + 1; // Adam's bias-correction step
       const lossValue = tf.tidy(() => {
         const x = tf.tensor4d(inputs, [o.batch, o.patch, o.patch, 1]);
@@ -403,6 +423,7 @@ export async function trainModel(train: readonly TrainingImage[], val: readonly 
         trainImages: train.map((t) => t.name),
         valImages: val.map((t) => t.name),
         valPatches: o.valPatches,
+        sourceFraction: o.sourceFraction,
         initialValLoss,
         // The loss of an all-zero output on the same validation patches: a trained model must beat it.
         zeroOutputValLoss: validation.targets.reduce((acc, v) => acc + v * v, 0) / validation.targets.length,

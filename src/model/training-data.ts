@@ -22,6 +22,8 @@ export interface TrainingImage {
   readonly target: Image;
   readonly noiseSigma: number;
   readonly sourceCount: number;
+  /** True source positions (0-based pixels), for source-centred patch sampling. */
+  readonly sources: readonly SourcePosition[];
 }
 
 export interface SimulatedImageFiles {
@@ -90,7 +92,7 @@ function splitCsvLine(line: string): string[] {
 export function makeTrainingImage(name: string, raw: Image, sources: readonly SourcePosition[], demand: DemandOptions): TrainingImage {
   const noiseSigma = estimateNoiseSigma(raw);
   const input = normaliseInput(raw, noiseSigma);
-  return { name, input, target: demandMap(input, sources, demand), noiseSigma, sourceCount: sources.length };
+  return { name, input, target: demandMap(input, sources, demand), noiseSigma, sourceCount: sources.length, sources };
 }
 
 /** Loads every simulated image of a directory. */

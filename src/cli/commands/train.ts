@@ -28,6 +28,7 @@ interface TrainCliOptions {
   checkpointEvery?: number;
   validateEvery?: number;
   valPatches?: number;
+  sourceFraction?: number;
   backend: string;
   name?: string;
   quiet?: boolean;
@@ -51,6 +52,7 @@ export function register(program: Command): void {
     .option('--checkpoint-every <n>', `checkpoint interval in steps (default ${DEFAULT_TRAIN_OPTIONS.checkpointEvery})`, parseIntOption('--checkpoint-every', { min: 1 }))
     .option('--validate-every <n>', `validation interval in steps (default ${DEFAULT_TRAIN_OPTIONS.validateEvery})`, parseIntOption('--validate-every', { min: 1 }))
     .option('--val-patches <n>', `number of fixed validation patches (default ${DEFAULT_TRAIN_OPTIONS.valPatches})`, parseIntOption('--val-patches', { min: 1 }))
+    .option('--source-fraction <f>', `fraction of training patches that contain a true source (default ${DEFAULT_TRAIN_OPTIONS.sourceFraction})`, parseFloatOption('--source-fraction', { min: 0, max: 1 }))
     .option('--backend <name>', `TF.js backend: ${TF_BACKEND_PREFERENCES.join('|')}`, 'auto')
     .option('--name <name>', 'model name recorded in model.json (default: the --out directory name)')
     .option('--quiet', 'no progress output')
@@ -68,6 +70,7 @@ export function register(program: Command): void {
           checkpointEvery: opts.checkpointEvery,
           validateEvery: opts.validateEvery,
           valPatches: opts.valPatches,
+          sourceFraction: opts.sourceFraction,
           resume: opts.resume ?? false,
           backend: opts.backend as TfBackendPreference,
           name: opts.name,
