@@ -16,6 +16,7 @@ import { UserInputError } from '../../core/errors';
 import { readCatalogue } from '../../catalogue/read';
 import { formatFromPath, parseCatalogueFormat, writeCatalogue } from '../../catalogue/write';
 import { tableLength } from '../../catalogue/table';
+import { columnTypeOf } from '../../catalogue/schema';
 import { createPostgresSink, redactConnectionString } from '../../adapters/postgres';
 
 function dbFrom(opt: string | undefined): string {
@@ -84,7 +85,7 @@ export function register(program: Command): void {
         const table = await readCatalogue(file);
         const columns = Object.entries(table.columns).map(([name, col]) => ({
           name,
-          type: Array.isArray(col) ? 'string' : col.constructor.name.replace('Array', '').toLowerCase(),
+          type: columnTypeOf(col),
           ...table.info[name],
         }));
         process.stdout.write(JSON.stringify({ file, rows: tableLength(table), columns, metadata: table.metadata }, null, 2) + '\n');
