@@ -12,7 +12,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ColumnTable } from '../../catalogue/table';
 import { FormatError, UserInputError } from '../../core/errors';
 import { detectionsFromPositions, runProgram, type FinderImage } from './common';
@@ -100,7 +100,7 @@ export async function runSExtractor(target: FinderImage, options: SExtractorOpti
     };
     const configFile = join(dir, 'run.sex');
     writeFileSync(configFile, Object.entries(config).map(([k, v]) => `${k.padEnd(18)} ${v}`).join('\n') + '\n');
-    await runProgram(o.program, [target.path, '-c', configFile], { cwd: dir, timeoutMs: o.timeoutMs });
+    await runProgram(o.program, [resolve(target.path), '-c', configFile], { cwd: dir, timeoutMs: o.timeoutMs });
     const rows = parseSExtractorAscii(readFileSync(catFile, 'utf8'), catFile);
     // SExtractor pixels are 1-based with (1, 1) the centre of the first pixel (CONTRACT.md: 0-based).
     return detectionsFromPositions(
