@@ -357,6 +357,18 @@ async function main(): Promise<void> {
       emit({ bench: 'detect', finder: 'deepsource', ...common, ...r });
       return r;
     });
+    // The shipped command (src/cli/commands/detect.ts on this pool), when built: whole process.
+    const cli = path.join(REPO, 'dist', 'cli', 'commands', 'detect.js');
+    const cliRuns: Record<number, number> = {};
+    if (fs.existsSync(cli)) {
+      for (const workers of [1, 2]) {
+        const r = timed(process.execPath, [
+          path.join(REPO, 'bin', 'deepsource.js'), 'detect', image, '--model', model.dir, '--workers', String(workers), '--out', out, '--quiet',
+        ], REPO);
+        cliRuns[workers] = r.seconds;
+        emit({ bench: 'detect', finder: 'deepsource-cli', ...common, workers, seconds: r.seconds, mpix_per_s: round(pixels / r.seconds / 1e6, 2), peak_rss_mb: r.peak_rss_mb });
+      }
+    }
     const finders: Record<string, Record<string, unknown>> = {};
     finders.sextractor = runSextractor(image, pixels);
     emit({ bench: 'detect', ...common, ...finders.sextractor });
@@ -372,6 +384,8 @@ async function main(): Promise<void> {
       deepsource_1_worker_s: s1,
       deepsource_2_workers_s: s2,
       speedup_1_to_2_workers: round(s1 / s2, 2),
+      cli_1_worker_s: cliRuns[1] ?? null,
+      cli_2_workers_s: cliRuns[2] ?? null,
       cnn_phase_speedup_1_to_2: round((runs[0].phases_s as { cnn_tiled: number }).cnn_tiled / (runs[1].phases_s as { cnn_tiled: number }).cnn_tiled, 2),
       sextractor_s: finders.sextractor.seconds,
       deepsource_2w_vs_sextractor: round((finders.sextractor.seconds as number) / s2, 2),
