@@ -219,6 +219,8 @@ async function runDetection(file: string, modelDir: string, workers: number, til
     await pool.close();
   }
   const tCnn = lap();
+  // High-water mark up to the end of the CNN phase (workers alive, map allocated, TBD not yet run).
+  const peakRssAfterCnnMb = Math.round(process.resourceUsage().maxRSS / 1024);
   const tbd = thresholdedBlobDetection(cnn.output);
   const tTbd = lap();
   const blobs = tbd.blobs;
@@ -284,6 +286,7 @@ async function runDetection(file: string, modelDir: string, workers: number, til
     tbd_threshold: tbd.sweep.threshold,
     // TBD holds ~12 bytes per active pixel (src/detect/tbd.ts): the map's density drives its memory.
     tbd_active_pixel_fraction: round(tbd.sweep.activePixels / pixels, 3),
+    peak_rss_through_cnn_mb: peakRssAfterCnnMb,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
