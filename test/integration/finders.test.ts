@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { readFitsImage } from '../../src/fits/read';
 import { readCatalogue } from '../../src/catalogue/read';
 import { runSExtractor } from '../../src/eval/finders/sextractor';
@@ -55,6 +55,12 @@ describe('external finders on a synthetic field', () => {
   test('PyBDSF at 2 sigma / 2 sigma (paper section 3)', async () => {
     check(await runPyBdsf(target, { threshIsl: 2, threshPix: 2 }));
   }, 300_000);
+
+  test('relative image paths work (the finders run in their own temp directories)', async () => {
+    const relativeTarget = { ...target, path: relative(process.cwd(), field.imagePath) };
+    expect(relativeTarget.path.startsWith('/')).toBe(false);
+    expect((await runSExtractor(relativeTarget, { detectThresh: 3, minArea: 5 })).columns.x.length).toBeGreaterThan(0);
+  });
 
   test('a missing program is a clear error', async () => {
     await expect(runSExtractor(target, { program: 'no-such-source-extractor' })).rejects.toThrow(/no-such-source-extractor is not installed .*infra\/finders\/setup.sh/);
