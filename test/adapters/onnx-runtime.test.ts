@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOnnxRuntime } from '../../src/adapters/onnx-runtime';
 import { createTfjsRuntimeWith } from '../../src/adapters/tfjs-runtime';
-import { initialWeights } from '../../src/model/network';
+import { fullScaleWeights } from '../model/synthetic';
 import { saveModelDir } from '../../src/model/save';
 import { Random } from '../../src/core/random';
 import type { Image } from '../../src/core/image';
@@ -22,7 +22,7 @@ describe('onnxruntime adapter', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'ds-onnx-'));
-    const weights = initialWeights(7);
+    const weights = fullScaleWeights(7);
     // Non-trivial BN and biases, so the export of every parameter is exercised.
     const rng = new Random(8);
     for (const name of ['bn.scale', 'bn.shift', 'conv1.b', 'conv2.b', 'conv3.b', 'conv4.b', 'conv5.b']) {

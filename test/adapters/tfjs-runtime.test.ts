@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createTfjsRuntimeWith } from '../../src/adapters/tfjs-runtime';
-import { initialWeights } from '../../src/model/network';
+import { fullScaleWeights } from '../model/synthetic';
 import { saveModelDir } from '../../src/model/save';
 import { forward, toTfParams, disposeTfParams } from '../../src/model/tf-network';
 import { useTfBackend } from '../../src/model/tf-backend';
@@ -11,7 +11,7 @@ import { Random } from '../../src/core/random';
 
 describe('TF.js runtime adapter', () => {
   let dir: string;
-  const weights = initialWeights(31);
+  const weights = fullScaleWeights(31);
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'ds-tfjs-'));
     saveModelDir(dir, weights, { name: 't', version: '0', demand: { alpha: 0.75, bn: 0.05, hornRadius: 15, gaussianSigma: 10 } });

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useTfBackend } from '../../src/model/tf-backend';
 import { conv2dSameForwardGrad, forward, toTfParams, disposeTfParams } from '../../src/model/tf-network';
-import { initialWeights, PARAMETERS } from '../../src/model/network';
+import { PARAMETERS } from '../../src/model/network';
+import { fullScaleWeights } from './synthetic';
 import { Random } from '../../src/core/random';
 
 function randomArray(n: number, seed: number, scale = 1): Float32Array {
@@ -67,7 +68,7 @@ describe('forward-convolution gradients (tf-network.ts)', () => {
   const b = 1, h = 12, w = 10;
   const xs = randomArray(b * h * w, 4);
   const ys = randomArray(b * h * w, 5, 0.1);
-  const weights = initialWeights(11);
+  const weights = fullScaleWeights(11);
 
   async function networkGrads(backend: 'cpu' | 'wasm', forwardConvGradients: boolean): Promise<Map<string, Float32Array>> {
     await useTfBackend(backend);

@@ -2,6 +2,7 @@
 import { Random } from '../../src/core/random';
 import type { Image } from '../../src/core/image';
 import type { SourcePosition } from '../../src/model/demand';
+import { initialWeights, type NetworkWeights } from '../../src/model/network';
 
 export function syntheticSky(width: number, height: number, seed: number, count: number, { sigma = 1, beam = 1.5, minSnr = 3, maxSnr = 30 } = {}): { image: Image; sources: SourcePosition[] } {
   const rng = new Random(seed);
@@ -18,4 +19,15 @@ export function syntheticSky(width: number, height: number, seed: number, count:
         data[yy * width + xx] += amp * Math.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * beam * beam));
   }
   return { image: { data, width, height }, sources };
+}
+
+/**
+ * Initial weights with a full-scale last layer: the shipped initialisation shrinks conv5 100×
+ * (network.ts), which makes outputs and early-layer gradients too small for float32 comparisons.
+ */
+export function fullScaleWeights(seed: number): NetworkWeights {
+  const weights = initialWeights(seed);
+  const w = weights.get('conv5.w')!;
+  for (let i = 0; i < w.length; i++) w[i] *= 100;
+  return weights;
 }
