@@ -105,6 +105,35 @@ describe('runTiledInference (serial path)', () => {
   });
 });
 
+describe('bounded memory', () => {
+  it('never sends a worker more than tile² pixels, and never exceeds the executor capacity', async () => {
+    const image = syntheticImage(410, 333, 13, [[200, 160, 30]]);
+    const inner = createSerialExecutor(await createConvRuntime(''));
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let maxPixels = 0;
+    const recording = {
+      capacity: 3,
+      async runTile(request: Parameters<typeof inner.runTile>[0]) {
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        maxPixels = Math.max(maxPixels, request.pixels.length);
+        await new Promise((resolve) => setTimeout(resolve, 1)); // let the caller try to queue more
+        try {
+          return await inner.runTile(request);
+        } finally {
+          inFlight--;
+        }
+      },
+      close: async () => {},
+    };
+    const result = await runTiledInference(image, { imageId: 'big', noiseSigma: SIGMA, executor: recording, tiling: { tile: 64, overlap: 12 } });
+    expect(result.plan.tiles.length).toBeGreaterThan(20);
+    expect(maxPixels).toBeLessThanOrEqual(64 * 64);
+    expect(maxInFlight).toBe(3);
+    expect(maxAbsDiff(result.output.data, await wholeImageInference(image))).toBe(0);
+  });
+});
+
 describe('sampleRows', () => {
   it('takes whole rows at a fixed stride, about the requested number of pixels', async () => {
     const image = syntheticImage(100, 1000, 4);
