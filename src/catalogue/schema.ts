@@ -124,7 +124,12 @@ export function buildDetectionTable(columns: DetectionColumns, provenance: Prove
     hpx = new BigInt64Array(n);
     for (let i = 0; i < n; i++) hpx[i] = Number.isFinite(ra[i]) && Number.isFinite(dec[i]) ? healpixNested29(ra[i], dec[i]) : -1n;
   }
-  const sourceIds = columns.source_id ? [...columns.source_id] : imageIds.map((img, i) => sourceId(img, ra[i], dec[i]));
+  // Without a sky position (no WCS), the pixel position keeps ids unique within the image.
+  const sourceIds = columns.source_id
+    ? [...columns.source_id]
+    : imageIds.map((img, i) =>
+        Number.isFinite(ra[i]) && Number.isFinite(dec[i]) ? sourceId(img, ra[i], dec[i]) : `${img}:pix:${Number(columns.x[i]).toFixed(3)},${Number(columns.y[i]).toFixed(3)}`,
+      );
   const names = columns.name ? [...columns.name] : Array.from({ length: n }, (_, i) => (Number.isFinite(ra[i]) && Number.isFinite(dec[i]) ? iauName(ra[i], dec[i]) : ''));
   const peak = Float64Array.from(columns.peak_flux);
   const rms = Float64Array.from(columns.local_rms);

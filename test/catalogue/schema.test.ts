@@ -130,3 +130,12 @@ test('healpixAtOrder drops two bits per order', () => {
   expect(healpixAtOrder(h, 10)).toBe(healpixNested(10, 150.1, -30.2));
   expect(() => healpixAtOrder(h, 30)).toThrow(/0\.\.29, got 30/);
 });
+
+test('detections without a sky position get unique pixel-based ids, empty names and healpix -1', () => {
+  const t = buildDetectionTable({
+    image_id: 'nowcs', x: [1, 2], y: [3, 4], ra_deg: [NaN, NaN], dec_deg: [NaN, NaN], peak_flux: [1, 1], local_rms: [1, 1], cnn_peak: [1, 1], area_px: [1, 1],
+  });
+  expect(t.columns.source_id).toEqual(['nowcs:pix:1.000,3.000', 'nowcs:pix:2.000,4.000']);
+  expect(t.columns.name).toEqual(['', '']);
+  expect(Array.from(t.columns._healpix_29 as BigInt64Array)).toEqual([-1n, -1n]);
+});
