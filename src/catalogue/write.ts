@@ -88,10 +88,20 @@ export function validateTable(table: ColumnTable): number {
   return n ?? 0;
 }
 
+/** Fills defaults and checks every option once (STYLE.md habit 11). */
+export function resolveWriteOptions(options: WriteCatalogueOptions = {}): WriteCatalogueOptions {
+  const o = { ...DEFAULT_WRITE_CATALOGUE_OPTIONS, ...options };
+  if (!Number.isInteger(o.rowGroupSize) || o.rowGroupSize! < 1) throw new UserInputError(`rowGroupSize must be an integer >= 1, got ${describeValue(o.rowGroupSize)}`);
+  if (o.arrowIpc !== 'file' && o.arrowIpc !== 'stream') throw new UserInputError(`arrowIpc must be 'file' or 'stream', got ${describeValue(o.arrowIpc)}`);
+  if (o.beamArcsec !== undefined && !(o.beamArcsec > 0 && Number.isFinite(o.beamArcsec))) throw new UserInputError(`beamArcsec must be a finite number > 0, got ${describeValue(o.beamArcsec)}`);
+  if (typeof o.tableName !== 'string' || o.tableName === '') throw new UserInputError(`tableName must be a non-empty string, got ${describeValue(o.tableName)}`);
+  return o;
+}
+
 /** Encodes a catalogue in memory (used by writeCatalogue and by the pipeline's object-store sink). */
 export function encodeCatalogue(table: ColumnTable, format: CatalogueFormat, options: WriteCatalogueOptions = {}): Uint8Array | string[] {
   validateTable(table);
-  const o = { ...DEFAULT_WRITE_CATALOGUE_OPTIONS, ...options };
+  const o = resolveWriteOptions(options);
   if (o.sortBy !== undefined) table = sortTableBy(table, o.sortBy);
   switch (format) {
     case 'parquet': return encodeParquet(table, { rowGroupSize: o.rowGroupSize });

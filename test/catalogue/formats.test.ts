@@ -220,3 +220,9 @@ test('writeCatalogue sortBy _healpix_29 writes rows in HEALPix order', async () 
   expect(h).toEqual([...h].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
   expect([...(back.columns.image_id as string[])].sort()).toEqual([...ODD_STRINGS].sort());
 });
+
+test('write options are checked, naming the option and the value', () => {
+  expect(() => encodeCatalogue(truthTable(), 'parquet', { rowGroupSize: 0 })).toThrow(/rowGroupSize must be an integer >= 1, got 0/);
+  expect(() => encodeCatalogue(truthTable(), 'arrow', { arrowIpc: 'pipe' as never })).toThrow(/arrowIpc must be 'file' or 'stream', got "pipe"/);
+  expect(() => encodeCatalogue(truthTable(), 'reg', { beamArcsec: -1 })).toThrow(/beamArcsec must be a finite number > 0, got -1/);
+});
