@@ -4,6 +4,7 @@
  * (PAR1, ARROW1, SIMPLE, <?xml / <VOTABLE), else from the extension; CSV is the fallback.
  */
 import * as fs from 'node:fs/promises';
+import { constants as bufferConstants } from 'node:buffer';
 import { FormatError, UserInputError } from '../core/errors';
 import type { ColumnTable } from './table';
 import { decodeParquet } from './parquet';
@@ -12,6 +13,8 @@ import { decodeArrowIpc } from './arrow-ipc';
 import { decodeFitsTable } from './fits-table';
 import { decodeVoTable } from './votable';
 import { formatFromPath, type CatalogueFormat } from './write';
+
+const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 
 export function sniffFormat(bytes: Uint8Array, file: string): CatalogueFormat | undefined {
   const head = Buffer.from(bytes.subarray(0, Math.min(bytes.length, 512))).toString('latin1');
@@ -35,14 +38,22 @@ export async function readCatalogue(file: string): Promise<ColumnTable> {
   return decodeCatalogue(bytes, file);
 }
 
+/** Text formats are parsed as one string; V8 caps strings at buffer.constants.MAX_STRING_LENGTH. */
+function asText(bytes: Uint8Array, file: string, what: string): string {
+  if (bytes.length > MAX_STRING_LENGTH) {
+    throw new FormatError(`${file}: ${(bytes.length / 1e6).toFixed(0)} MB is too large for the ${what} reader (limit ${(MAX_STRING_LENGTH / 1e6).toFixed(0)} MB); convert it to Parquet or Arrow`);
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
 export function decodeCatalogue(bytes: Uint8Array, file: string): ColumnTable {
   const format = sniffFormat(bytes, file) ?? 'csv';
   switch (format) {
     case 'parquet': return decodeParquet(bytes, file);
     case 'arrow': return decodeArrowIpc(bytes, file);
     case 'fits': return decodeFitsTable(bytes, file);
-    case 'votable': return decodeVoTable(Buffer.from(bytes).toString('utf8'), file);
-    case 'csv': return decodeCsv(Buffer.from(bytes).toString('utf8'), file);
+    case 'votable': return decodeVoTable(asText(bytes, file, 'VOTable'), file);
+    case 'csv': return decodeCsv(asText(bytes, file, 'CSV'), file);
     case 'reg': throw new FormatError(`${file}: region files are written for DS9/CARTA, not read back as catalogues`);
   }
 }
