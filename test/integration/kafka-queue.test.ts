@@ -74,3 +74,54 @@ test('SASL/SCRAM-SHA-512 listener accepts the generated user and refuses a wrong
   expect(String(err.message)).not.toContain(wrongPassword);
   await bad.close();
 });
+
+test('a handler slower than the session timeout keeps its membership (heartbeats): nothing is redelivered', async () => {
+  const queue = createKafkaQueue({ brokers: env.brokers, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, logLevel: 'nothing' });
+  const topic = uniqueName('slow');
+  await queue.ensureTopics([{ topic, partitions: 1 }]);
+  const producer = await queue.producer();
+  await producer.send(topic, Array.from({ length: 4 }, (_, i) => ({ key: 'same', value: enc(`s${i}`) })));
+  const handled: string[] = [];
+  const c = queue.consumer();
+  await c.start({
+    topics: [topic], groupId: uniqueName('g'),
+    handler: async (m) => {
+      handled.push(dec(m.value));
+      if (dec(m.value) === 's0') await new Promise((r) => setTimeout(r, 15_000)); // 2.5 × the session timeout
+    },
+  });
+  await waitFor(() => handled.length >= 4, 60_000);
+  await new Promise((r) => setTimeout(r, 2_000)); // room for a redelivery to show up
+  await c.stop();
+  await producer.close();
+  await queue.close();
+  expect(handled).toEqual(['s0', 's1', 's2', 's3']);
+});
+
+test('bounded work: at most maxInFlight messages are handled at once across partitions', async () => {
+  const queue = createKafkaQueue({ brokers: env.brokers, logLevel: 'nothing' });
+  const topic = uniqueName('bound');
+  await queue.ensureTopics([{ topic, partitions: 4 }]);
+  const producer = await queue.producer();
+  await producer.send(topic, Array.from({ length: 16 }, (_, i) => ({ key: `k${i}`, value: enc(`b${i}`) })));
+  let active = 0;
+  let peak = 0;
+  const handled: string[] = [];
+  const c = queue.consumer();
+  await c.start({
+    topics: [topic], groupId: uniqueName('g'), maxInFlight: 2,
+    handler: async (m) => {
+      active++;
+      peak = Math.max(peak, active);
+      await new Promise((r) => setTimeout(r, 300));
+      handled.push(dec(m.value));
+      active--;
+    },
+  });
+  await waitFor(() => handled.length >= 16, 60_000);
+  await c.stop();
+  await producer.close();
+  await queue.close();
+  expect(peak).toBe(2);
+  expect(new Set(handled).size).toBe(16);
+});
