@@ -10,10 +10,11 @@
  *     --strict --skipLibCheck --esModuleInterop --resolveJsonModule --types node bench/inference.ts
  *   node tmp/bench-cnn/bench/inference.js [SIZE] [RUNTIMES=onnx1,onnx2,wasm,cpu]
  * The tfjs-cpu case runs on a 512² image (it is ~100× slower); its figures are per pixel anyway.
- * Single runs on a shared machine are noisy: each case reports the best of `repeats` runs.
+ * Runs on a shared machine are noisy: each case reports the best of 3 runs, and also GFLOP per
+ * CPU-second of the process (the per-core rate while other jobs compete for the cores).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Random } from '../src/core/random';
 import type { Image } from '../src/core/image';
@@ -30,13 +31,17 @@ function noiseImage(size: number, seed: number): Image {
   return { data, width: size, height: size };
 }
 
-async function timeRuntime(runtime: CnnRuntime, image: Image, repeats: number): Promise<number> {
+/** Best of `repeats` runs: wall seconds, and the process CPU seconds of that run. */
+async function timeRuntime(runtime: CnnRuntime, image: Image, repeats: number): Promise<{ wall: number; cpu: number }> {
   await runtime.infer({ data: image.data.subarray(0, 64 * 64), width: 64, height: 64 }); // warm-up
-  let best = Infinity;
+  let best = { wall: Infinity, cpu: Infinity };
   for (let r = 0; r < repeats; r++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await runtime.infer(image);
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const c = process.cpuUsage(c0);
+    if (wall < best.wall) best = { wall, cpu: (c.user + c.system) / 1e6 };
   }
   return best;
 }
@@ -64,7 +69,7 @@ async function main(): Promise<void> {
         if (c === 'cpu') n = Math.min(size, 512);
       } else throw new Error(`unknown case ${c}`);
       const image = noiseImage(n, 7);
-      const seconds = await timeRuntime(runtime, image, c === 'cpu' ? 1 : 3);
+      const { wall: seconds, cpu } = await timeRuntime(runtime, image, c === 'cpu' ? 1 : 3);
       await runtime.dispose();
       const pixels = n * n;
       process.stdout.write(
@@ -76,6 +81,10 @@ async function main(): Promise<void> {
           seconds: +seconds.toFixed(3),
           mpixelPerSecond: +(pixels / seconds / 1e6).toFixed(3),
           gflopPerSecond: +((pixels * FLOPS_PER_PIXEL) / seconds / 1e9).toFixed(2),
+          // Per CPU-second of this process: the per-core figure when the machine is shared.
+          cpuSeconds: +cpu.toFixed(3),
+          gflopPerCpuSecond: +((pixels * FLOPS_PER_PIXEL) / cpu / 1e9).toFixed(2),
+          loadAverage1m: +loadavg()[0].toFixed(2),
           flopsPerPixel: FLOPS_PER_PIXEL,
           model: temp ? 'random-init' : 'models/natural',
         }) + '\n',

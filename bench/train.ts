@@ -9,7 +9,7 @@
  *   node tmp/bench-cnn/bench/train.js [STEPS=20] [PATCH=128] [BATCH=8] [BACKEND=wasm]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../src/core/random';
 import { FLOPS_PER_PIXEL } from '../src/model/network';
@@ -42,9 +42,12 @@ async function main(): Promise<void> {
   });
   const out = mkdtempSync(join(tmpdir(), 'bench-train-'));
   try {
+    const c0 = process.cpuUsage();
     const t0 = Date.now();
     const result = await trainModel(images.slice(0, 2), images.slice(2), out, { steps, patch, batch, backend, validateEvery: steps, valPatches: batch, checkpointEvery: steps });
     const wall = (Date.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    const cpu = (c.user + c.system) / 1e6;
     process.stdout.write(
       JSON.stringify({
         bench: 'cnn-train',
@@ -56,6 +59,10 @@ async function main(): Promise<void> {
         patchesPerSecond: +result.patchesPerSecond.toFixed(3),
         secondsPerStep: +((steps > 0 ? wall / steps : NaN)).toFixed(3),
         effectiveGflopPerSecond: +((result.patchesPerSecond * patch * patch * 3 * FLOPS_PER_PIXEL) / 1e9).toFixed(2),
+        // per CPU-second (includes validation and image preparation): the per-core rate on a shared machine
+        cpuSeconds: +cpu.toFixed(2),
+        patchesPerCpuSecond: +((steps * batch) / cpu).toFixed(3),
+        loadAverage1m: +loadavg()[0].toFixed(2),
       }) + '\n',
     );
   } finally {

@@ -45,3 +45,4 @@ node bin/deepsource.js train --data "$TRAIN_DIR" --val "$VAL_DIR" --out "models/
   --backend wasm --checkpoint-every 50 --validate-every 50 --val-patches 32 "${RESUME_FLAG[@]}"
 # The checkpoint is only needed to resume; the shipped model is model.json + weights.bin + model.onnx.
 rm -rf "models/$NAME/checkpoint"
+node models/write-model-card.js "$NAME" "$TRAIN_DIR" "$VAL_DIR"
