@@ -49,8 +49,10 @@ export interface SimulationOptions {
   cleanIterations?: number;
   cleanGain?: number;
   cleanThresholdSigma?: number;
-  /** Half-width of the PSF window CLEAN subtracts, pixels. */
+  /** Half-width of the PSF window CLEAN subtracts in minor cycles, pixels (major cycles are exact). */
   cleanWindowPx?: number;
+  /** Fraction of the peak removed per minor cycle before an exact major cycle (WSClean -mgain). */
+  cleanMajorGain?: number;
   synthesisHours?: number;
   integrationSeconds?: number;
   centreFrequencyHz?: number;
@@ -78,6 +80,7 @@ export const DEFAULT_SIMULATION_OPTIONS: Readonly<Required<Omit<SimulationOption
   cleanGain: DEFAULT_CLEAN_OPTIONS.gain,
   cleanThresholdSigma: DEFAULT_CLEAN_OPTIONS.thresholdSigma,
   cleanWindowPx: DEFAULT_CLEAN_OPTIONS.windowHalf,
+  cleanMajorGain: DEFAULT_CLEAN_OPTIONS.majorGain,
   synthesisHours: 1,
   integrationSeconds: 300,
   centreFrequencyHz: 1.4e9,
@@ -110,6 +113,7 @@ export function resolveSimulationOptions(options: SimulationOptions = {}): Resol
   requireNumber('clean iterations', o.cleanIterations, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0');
   requireNumber('clean gain', o.cleanGain, (v) => v > 0 && v <= 1, 'in (0, 1]');
   requireNumber('clean threshold', o.cleanThresholdSigma, (v) => v >= 0, '>= 0 (sigma)');
+  requireNumber('clean major gain', o.cleanMajorGain, (v) => v > 0 && v <= 1, 'in (0, 1]');
   requireNumber('clean window', o.cleanWindowPx, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1 px');
   requireNumber('synthesis time', o.synthesisHours, (v) => v > 0 && v <= 24, 'in (0, 24] hours');
   requireNumber('integration time', o.integrationSeconds, (v) => v > 0 && v <= o.synthesisHours * 3600, `in (0, ${o.synthesisHours * 3600}] seconds`);
@@ -228,12 +232,17 @@ export interface SimulatedImage {
     ra_deg: Float64Array;
     dec_deg: Float64Array;
     flux_jy: Float64Array;
-    /** Injected SNR (defines the flux). */
+    /**
+     * SNR as CONTRACT.md defines it: the noise-free image value at the source (= flux, the PSF and
+     * restoring beam peak at 1) over the std of the final image's source-free border.
+     */
     snr: Float64Array;
+    /** The SNR drawn from the paper's distribution (Fig. 1): flux / border std of the noise-only image. */
+    snr_injected: Float64Array;
     /** Final image value at the nearest pixel / final border std. */
     snr_measured: Float64Array;
   };
-  clean: { iterations: number; components: number; threshold: number; stopped: string } | null;
+  clean: { iterations: number; majorCycles: number; components: number; threshold: number; stopped: string } | null;
   /**
    * uv sampling. bandFraction = largest sampled |k| / grid size: the source rendering (NUFFT with
    * the ES kernel) is accurate to ~1e-11 of the peak at 0.25 (1.5" pixels at 1.4 GHz), 1e-6 at
@@ -288,19 +297,38 @@ export function simulateImage(plan: ImagePlan, options: ResolvedSimulationOption
   let cleanInfo: SimulatedImage['clean'] = null;
   if (o.clean && o.cleanIterations > 0) {
     onStage?.('clean');
-    const result = hogbomClean(dirty, n, n, pn.psf, gridSize, {
-      iterations: o.cleanIterations,
-      gain: o.cleanGain,
-      thresholdSigma: o.cleanThresholdSigma,
-      windowHalf: o.cleanWindowPx,
-    });
+    // Major cycles: the model goes through the same uv weights as the sources (exact PSF).
+    const convolve = (components: Map<number, number>): Float64Array => {
+      const cx = new Float64Array(components.size);
+      const cy = new Float64Array(components.size);
+      const cf = new Float64Array(components.size);
+      let k = 0;
+      for (const [index, value] of components) {
+        const px = index % n;
+        cx[k] = px + noiseCrop.offsetX;
+        cy[k] = (index - px) / n + noiseCrop.offsetY;
+        cf[k++] = value;
+      }
+      return cropCentre(renderPointSources(weights, cx, cy, cf), gridSize, n, n).data;
+    };
+    const result = hogbomClean(
+      dirty,
+      n,
+      n,
+      pn.psf,
+      gridSize,
+      { iterations: o.cleanIterations, gain: o.cleanGain, thresholdSigma: o.cleanThresholdSigma, windowHalf: o.cleanWindowPx, majorGain: o.cleanMajorGain },
+      convolve,
+    );
     final = restore(result.residual, n, n, result.components, beam);
-    cleanInfo = { iterations: result.iterations, components: result.components.size, threshold: result.threshold, stopped: result.stopped };
+    cleanInfo = { iterations: result.iterations, majorCycles: result.majorCycles, components: result.components.size, threshold: result.threshold, stopped: result.stopped };
   }
 
   const image = { data: Float32Array.from(final), width: n, height: n };
   const finalBorderStd = borderNoiseStd(final, n, n, o.borderPx);
   const snrMeasured = new Float64Array(count);
+  const snrFinal = new Float64Array(count);
+  for (let i = 0; i < count; i++) snrFinal[i] = flux[i] / finalBorderStd;
   for (let i = 0; i < count; i++) {
     const px = Math.round(plan.sources.x[i]);
     const py = Math.round(plan.sources.y[i]);
@@ -323,7 +351,8 @@ export function simulateImage(plan: ImagePlan, options: ResolvedSimulationOption
     { key: 'WEIGHTNG', value: describeWeighting(o.weighting), comment: 'uv weighting' },
     { key: 'SIMSEED', value: plan.seed, comment: 'per-image seed' },
     { key: 'NSOURCES', value: count, comment: 'injected point sources' },
-    { key: 'NOISESTD', value: noiseStd, comment: 'border std of the noise (Jy/beam); flux = SNR * this' },
+    { key: 'NOISESTD', value: noiseStd, comment: 'noise-only border std; flux = injected SNR * this' },
+    { key: 'BORDSTD', value: finalBorderStd, comment: 'border std of this image (SNR denominator)' },
     { key: 'BORDERPX', value: o.borderPx, comment: 'source-free border width (px)' },
     { key: 'CLEANED', value: cleanInfo !== null, comment: 'Hogbom CLEAN + restoring beam' },
     { key: 'NITER', value: cleanInfo?.iterations ?? 0, comment: 'CLEAN iterations done' },
@@ -345,7 +374,8 @@ export function simulateImage(plan: ImagePlan, options: ResolvedSimulationOption
       ra_deg: plan.sources.raDeg,
       dec_deg: plan.sources.decDeg,
       flux_jy: flux,
-      snr: plan.snr,
+      snr: snrFinal,
+      snr_injected: plan.snr,
       snr_measured: snrMeasured,
     },
     clean: cleanInfo,

@@ -12,6 +12,11 @@ import { readFitsImage } from '../../src/fits/read';
 const ROOT = resolve(__dirname, '../..');
 const BIN = join(ROOT, 'bin/deepsource.js');
 
+/** The default border: 10% of the size (CONTRACT.md leaves it to the simulator; manifest records it). */
+function manifestBorder(size: number): number {
+  return Math.round(0.1 * size);
+}
+
 function simulate(args: string[], cwd: string) {
   return spawnSync(process.execPath, [BIN, 'simulate', ...args], { cwd, encoding: 'utf8' });
 }
@@ -51,7 +56,25 @@ describe('deepsource simulate', () => {
 
     const truth = await readCatalogue(join(dir, 'a', 'img_000.truth.parquet'));
     const csv = await readCatalogue(join(dir, 'a', 'img_000.truth.csv'));
-    for (const col of ['id', 'x', 'y', 'ra_deg', 'dec_deg', 'flux_jy', 'snr']) expect(Object.keys(truth.columns)).toContain(col);
+    expect(Object.keys(truth.columns)).toEqual(['id', 'x', 'y', 'ra_deg', 'dec_deg', 'flux_jy', 'snr', 'snr_injected', 'snr_measured']);
+    // snr is the flux over the border std of the written image (CONTRACT.md), measured here independently.
+    const data = fits.image.data;
+    const border = manifestBorder(256);
+    let n = 0;
+    let sum = 0;
+    let sum2 = 0;
+    for (let y = 0; y < 256; y++) {
+      for (let x = 0; x < 256; x++) {
+        if (x >= border && x < 256 - border && y >= border && y < 256 - border) continue;
+        n++;
+        sum += data[y * 256 + x];
+        sum2 += data[y * 256 + x] ** 2;
+      }
+    }
+    const borderStd = Math.sqrt(sum2 / n - (sum / n) ** 2);
+    const flux = truth.columns.flux_jy as Float64Array;
+    const snr = truth.columns.snr as Float64Array;
+    for (let i = 0; i < flux.length; i++) expect(Math.abs(snr[i] / (flux[i] / borderStd) - 1)).toBeLessThan(1e-5);
     expect(truth.columns.id).toBeInstanceOf(Int32Array);
     expect(Array.from(csv.columns.x as Float64Array)).toEqual(Array.from(truth.columns.x as Float64Array));
     expect(truth.metadata['deepsource.noise_estimator']).toBe('border-std');

@@ -92,6 +92,8 @@ describe('simulateImage: sources', () => {
     const img = simulateImage(plan, o, layout);
     const flux = img.truth.flux_jy[0];
     expect(flux).toBeCloseTo(200 * img.noiseStd, 12);
+    expect(img.truth.snr_injected[0]).toBe(200);
+    expect(img.truth.snr[0]).toBeCloseTo(flux / img.finalBorderStd, 12);
     const peak = interpolatedPeak(img.image.data, 256, sx, sy);
     expect(Math.abs(peak.value / flux - 1)).toBeLessThan(0.05);
     // It sits where we put it, not on the nearest pixel (which is 0.37 and 0.38 px away). The dirty
@@ -102,12 +104,13 @@ describe('simulateImage: sources', () => {
     expect(Math.abs(peak.y - sy)).toBeLessThan(tol);
   });
 
-  it('records flux = SNR x border noise, and keeps every source out of the border', () => {
+  it('records flux = injected SNR x noise-only border std, snr = flux / final border std, and keeps every source out of the border', () => {
     const [img] = run({ size: 512, weighting: { kind: 'uniform' }, field: 'different', sourcesPerDeg2: 2000, minSeparationArcsec: 40, clean: false }, 8);
     const n = img.truth.snr.length;
     expect(n).toBeGreaterThan(50);
     for (let i = 0; i < n; i++) {
-      expect(img.truth.flux_jy[i]).toBeCloseTo(img.truth.snr[i] * img.noiseStd, 15);
+      expect(img.truth.flux_jy[i]).toBeCloseTo(img.truth.snr_injected[i] * img.noiseStd, 15);
+      expect(img.truth.snr[i]).toBeCloseTo(img.truth.flux_jy[i] / img.finalBorderStd, 10);
       expect(img.truth.x[i]).toBeGreaterThanOrEqual(51);
       expect(img.truth.x[i]).toBeLessThanOrEqual(512 - 1 - 51);
       expect(img.truth.y[i]).toBeGreaterThanOrEqual(51);

@@ -27,6 +27,7 @@ import {
   type SimulatedImage,
 } from '../../sim/simulate';
 import { describeWeighting, type Weighting } from '../../sim/weighting';
+import { DEFAULT_CLEAN_OPTIONS } from '../../sim/clean';
 
 interface SimulateCliOptions {
   out: string;
@@ -42,6 +43,7 @@ interface SimulateCliOptions {
   minSeparation: number;
   cleanIterations: number;
   cleanWindow: number;
+  cleanMgain: number;
   integration: number;
   visNoise: number;
   antennas?: string;
@@ -58,6 +60,13 @@ export interface SimulationRunSummary {
   images: string[];
   manifest: string;
 }
+
+/** What the truth SNR columns mean (catalogue metadata and manifest). */
+export const SNR_DEFINITION =
+  'snr = flux_jy / std of the source-free border of the final image (paper section 2; CONTRACT.md: image value at the source over the border std, ' +
+  'for an isolated point source the noise-free peak equals flux_jy); snr_injected = the SNR drawn from the paper Fig. 1 distribution, ' +
+  'flux_jy / border std of the noise-only image (CLEAN lowers the border std by a few per cent, so snr >= snr_injected); ' +
+  'snr_measured = image value at the nearest pixel / border std of the final image';
 
 /** Name of image i: img_000, img_001, ... */
 export function imageBaseName(index: number): string {
@@ -94,18 +103,19 @@ export async function runSimulation(
       { x: result.truth.x, y: result.truth.y, ra_deg: result.truth.ra_deg, dec_deg: result.truth.dec_deg, flux_jy: result.truth.flux_jy, snr: result.truth.snr },
       {
         noiseEstimator: 'border-std',
-        noiseValue: result.noiseStd,
+        noiseValue: result.finalBorderStd,
         imageName: `${base}.fits`,
         beamArcsec,
         extra: {
-          'deepsource.snr_definition':
-            'snr = injected SNR: flux_jy / std of the source-free border of the noise image (paper section 2); snr_measured = final image value at the nearest pixel / std of the final border',
+          'deepsource.snr_definition': SNR_DEFINITION,
           'deepsource.seed': String(plan.seed),
         },
       },
     );
+    table.columns.snr_injected = result.truth.snr_injected;
+    table.info.snr_injected = { unit: '', description: 'SNR drawn from the paper Fig. 1 distribution: flux_jy over the border std of the noise-only image', ucd: 'stat.snr' };
     table.columns.snr_measured = result.truth.snr_measured;
-    table.info.snr_measured = { unit: '', description: 'Final image value at the nearest pixel over the std of the final image border', ucd: 'stat.snr' };
+    table.info.snr_measured = { unit: '', description: 'Image value at the nearest pixel over the border std of the image (noise and neighbours included)', ucd: 'stat.snr' };
     await writeFitsImage(path.join(dir, `${base}.fits`), result.image, result.cards);
     await writeCatalogue(path.join(dir, `${base}.truth.parquet`), table, 'parquet');
     await writeCatalogue(path.join(dir, `${base}.truth.csv`), table, 'csv');
@@ -122,7 +132,7 @@ export async function runSimulation(
     parameters: manifestParameters(resolved),
     sources_per_image: sourcesPerImage(resolved),
     antenna_file: { name: path.basename(antennaFile), sha256: sha256File(antennaFile), antennas: layout.antennas.length },
-    snr_definition: 'truth snr = injected SNR; flux_jy = snr * noise_std where noise_std is the std of the source-free border of the noise-only image (paper section 2)',
+    snr_definition: SNR_DEFINITION,
     images: images.map((r, i) => ({
       fits: `${names[i]}.fits`,
       truth_parquet: `${names[i]}.truth.parquet`,
@@ -165,6 +175,7 @@ function manifestParameters(o: ResolvedSimulationOptions): Record<string, unknow
     clean_gain: o.cleanGain,
     clean_threshold_sigma: o.cleanThresholdSigma,
     clean_window_half_px: o.cleanWindowPx,
+    clean_major_gain: o.cleanMajorGain,
     synthesis_hours: o.synthesisHours,
     integration_seconds: o.integrationSeconds,
     centre_frequency_hz: o.centreFrequencyHz,
@@ -210,7 +221,8 @@ export function register(program: Command): void {
     .option('--border <PX>', 'source-free border width in pixels (default: 10% of --size)', parseIntOption('--border', { min: 1 }))
     .option('--min-separation <ARCSEC>', 'minimum source separation (paper: 40)', parseFloatOption('--min-separation', { min: 0 }), 40)
     .option('--clean-iterations <N>', 'CLEAN iterations (paper: 10000)', parseIntOption('--clean-iterations', { min: 0 }), 10000)
-    .option('--clean-window <PX>', 'half-width of the PSF window CLEAN subtracts', parseIntOption('--clean-window', { min: 1 }), 256)
+    .option('--clean-window <PX>', 'half-width of the PSF window subtracted in CLEAN minor cycles (major cycles are exact)', parseIntOption('--clean-window', { min: 1 }), DEFAULT_CLEAN_OPTIONS.windowHalf)
+    .option('--clean-mgain <F>', 'fraction of the peak cleaned per major cycle (WSClean -mgain)', parseFloatOption('--clean-mgain', { min: 1e-3, max: 1 }), DEFAULT_CLEAN_OPTIONS.majorGain)
     .option('--integration <SEC>', 'integration time per uv sample (paper: 300)', parseFloatOption('--integration', { min: 1e-3 }), 300)
     .option('--vis-noise <JY>', 'visibility noise per real/imaginary part of a 300 s x 2.0898 MHz sample (paper: 1e-4)', parseFloatOption('--vis-noise', { min: 1e-30 }), 1e-4)
     .option('--antennas <FILE>', 'antenna ITRF table (default: $DEEPSOURCE_ANTENNAS or ../shared/data/meerkat_antennas.itrf.txt)')
@@ -232,6 +244,7 @@ export function register(program: Command): void {
             clean: opts.clean,
             cleanIterations: opts.cleanIterations,
             cleanWindowPx: opts.cleanWindow,
+            cleanMajorGain: opts.cleanMgain,
             integrationSeconds: opts.integration,
             visNoiseJy: opts.visNoise,
           },
