@@ -5,18 +5,20 @@
  * TUCDn (UCD) keywords that astropy and TOPCAT show. Table metadata is written as pairs of cards
  * MKEYn (key) and MVALn (value), long values with the OGIP CONTINUE convention.
  *
- * Header strings must be printable ASCII (FITS 4.0 section 4.2.1). Non-ASCII characters and the
- * backslash are written as JSON-style escapes (\u00e9, \\) and unescaped by our reader.
+ * Header strings and character columns must be printable ASCII (FITS 4.0 sections 4.2.1 and
+ * 7.3.3.1). Non-ASCII characters and the backslash are written as JSON-style escapes (\u00e9, \\),
+ * flagged by DSESCAPE = T, and unescaped by our reader. TOPCAT and astropy show the escaped text.
  * Trailing spaces in header values are escaped too, since FITS readers drop them.
- * String columns (TFORM nA) hold UTF-8 bytes ended by NUL padding (FITS 4.0 section 7.3.3.1), so
- * trailing spaces survive our round trip; a column with a value ending in whitespace gets one extra
- * byte so that every value has its NUL. (astropy strips trailing spaces from character columns.)
+ * Character column values end with NUL padding (FITS 4.0 section 7.3.3.1), so trailing spaces
+ * survive our round trip (astropy strips them from character columns).
  */
 import { FormatError } from '../core/errors';
 import type { Column, ColumnInfo, ColumnTable } from './table';
 import { allocColumn, columnTypeOf, type ColumnType } from './schema';
 
 const BLOCK = 2880;
+/** Marks files whose strings use our escapes; only then does the reader undo them. */
+const ESCAPE_KEY = 'DSESCAPE';
 const CARD = 80;
 
 const TFORM: Record<Exclude<ColumnType, 'string'>, { code: string; size: number }> = {
@@ -27,8 +29,8 @@ const TFORM: Record<Exclude<ColumnType, 'string'>, { code: string; size: number 
   uint8: { code: 'B', size: 1 },
 };
 
-/** Escapes a header string to printable ASCII (see the file comment). */
-export function escapeHeaderText(s: string): string {
+/** Printable ASCII with JSON-style escapes: '\\' for a backslash, \\uXXXX (UTF-16) for anything else. */
+export function escapeAscii(s: string): string {
   let out = '';
   for (const ch of s) {
     const code = ch.codePointAt(0)!;
@@ -40,9 +42,14 @@ export function escapeHeaderText(s: string): string {
       out += `\\u${hi.toString(16).padStart(4, '0')}\\u${lo.toString(16).padStart(4, '0')}`;
     } else out += `\\u${code.toString(16).padStart(4, '0')}`;
   }
+  return out;
+}
+
+/** Escapes a header string value (see the file comment). */
+export function escapeHeaderText(s: string): string {
   // Trailing spaces in a FITS string value are not significant (FITS 4.0 section 4.2.1.1), and a
   // trailing '&' would read as a CONTINUE marker: escape both.
-  return out.replace(/ +$/, (spaces) => '\\u0020'.repeat(spaces.length)).replace(/&$/, '\\u0026');
+  return escapeAscii(s).replace(/ +$/, (spaces) => '\\u0020'.repeat(spaces.length)).replace(/&$/, '\\u0026');
 }
 
 export function unescapeHeaderText(s: string): string {
@@ -93,15 +100,18 @@ export function encodeFitsTable(table: ColumnTable, extname = 'CATALOGUE'): Uint
   const names = Object.keys(table.columns);
   const cols = names.map((n) => table.columns[n]);
   const n = cols.length === 0 ? 0 : cols[0].length;
-  // String columns: width = longest UTF-8 byte length (at least 1). Strings are encoded straight
-  // into the output later; one Uint8Array per value would mean millions of small objects.
-  const widths = cols.map((c) => {
-    if (Array.isArray(c)) {
+  // String columns hold escaped ASCII (FITS 4.0 section 7.3.3.1 allows only printable ASCII);
+  // width = longest value (at least 1), plus one when a value ends in a space, so that every value
+  // keeps its NUL terminator. Values without characters to escape are used as they are.
+  const asciiCols = cols.map((c) => (Array.isArray(c) ? c.map((v) => (/^[\x20-\x5b\x5d-\x7e]*$/.test(v) ? v : escapeAscii(v))) : undefined));
+  const widths = cols.map((c, i) => {
+    const strings = asciiCols[i];
+    if (strings) {
       let longest = 0;
       let trailingSpace = false;
-      for (const v of c) {
-        longest = Math.max(longest, Buffer.byteLength(v, 'utf8'));
-        if (!trailingSpace && /\s$/.test(v)) trailingSpace = true;
+      for (const v of strings) {
+        longest = Math.max(longest, v.length);
+        if (!trailingSpace && v.endsWith(' ')) trailingSpace = true;
       }
       return Math.max(1, longest + (trailingSpace ? 1 : 0));
     }
@@ -144,6 +154,7 @@ export function encodeFitsTable(table: ColumnTable, extname = 'CATALOGUE'): Uint
   });
   ext.push(...stringCards('EXTNAME', extname));
   ext.push(...stringCards('LONGSTRN', 'OGIP 1.0', 'CONTINUE convention for long strings'));
+  ext.push(numCard(ESCAPE_KEY, true, 'strings: \\uXXXX for non-ASCII, \\\\ for backslash'));
   Object.entries(table.metadata).forEach(([key, value], i) => {
     ext.push(...stringCards(`MKEY${i + 1}`, key, 'metadata key'));
     ext.push(...stringCards(`MVAL${i + 1}`, value));
@@ -167,9 +178,10 @@ export function encodeFitsTable(table: ColumnTable, extname = 'CATALOGUE'): Uint
   cols.forEach((col, c) => {
     let at = base + offsets[c];
     if (Array.isArray(col)) {
+      const strings = asciiCols[c]!;
       const buf = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
       // The buffer is zero-filled: the rest of each field is already NUL.
-      for (let r = 0; r < n; r++, at += rowBytes) buf.write(col[r], at, widths[c], 'utf8');
+      for (let r = 0; r < n; r++, at += rowBytes) buf.write(strings[r], at, widths[c], 'latin1');
     } else if (col instanceof Float64Array) for (let r = 0; r < n; r++, at += rowBytes) view.setFloat64(at, col[r], false);
     else if (col instanceof Float32Array) for (let r = 0; r < n; r++, at += rowBytes) view.setFloat32(at, col[r], false);
     else if (col instanceof Int32Array) for (let r = 0; r < n; r++, at += rowBytes) view.setInt32(at, col[r], false);
@@ -257,11 +269,14 @@ function decodeBintable(bytes: Uint8Array, at: number, get: (k: string) => strin
   if (at + rowBytes * n > bytes.length) throw new FormatError(`${file}: BINTABLE data truncated`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Our files escape non-ASCII; foreign files may hold UTF-8 or Latin-1 (read as UTF-8) and backslashes verbatim.
+  const escaped = get(ESCAPE_KEY) === true;
+  const unescape = escaped ? unescapeHeaderText : (v: string) => v;
   const columns: Record<string, Column> = {};
   const info: Record<string, ColumnInfo> = {};
   let offset = 0;
   for (let i = 1; i <= tfields; i++) {
-    const name = unescapeHeaderText(String(get(`TTYPE${i}`) ?? `col${i}`));
+    const name = unescape(String(get(`TTYPE${i}`) ?? `col${i}`));
     const tform = String(get(`TFORM${i}`) ?? '').trim();
     const m = /^(\d*)([LXBIJKAEDCMPQ])/.exec(tform);
     if (!m) throw new FormatError(`${file}: column ${name} has unsupported TFORM ${JSON.stringify(tform)}`);
@@ -282,7 +297,7 @@ function decodeBintable(bytes: Uint8Array, at: number, get: (k: string) => strin
           let e = p;
           while (e < p + repeat && bytes[e] !== 0) e++;
           if (e === p + repeat) while (e > p && bytes[e - 1] === 0x20) e--;
-          (col as string[])[r] = text.toString('utf8', p, e);
+          (col as string[])[r] = escaped ? unescapeHeaderText(text.toString('latin1', p, e)) : text.toString('utf8', p, e);
           break;
         }
         case 'D': (col as Float64Array)[r] = view.getFloat64(p, false); break;
@@ -300,16 +315,16 @@ function decodeBintable(bytes: Uint8Array, at: number, get: (k: string) => strin
     const unit = get(`TUNIT${i}`);
     const comm = get(`TCOMM${i}`);
     const ucd = get(`TUCD${i}`);
-    ci.unit = unit === undefined ? '' : unescapeHeaderText(String(unit));
-    if (comm !== undefined) ci.description = unescapeHeaderText(String(comm));
-    if (ucd !== undefined) ci.ucd = unescapeHeaderText(String(ucd));
+    ci.unit = unit === undefined ? '' : unescape(String(unit));
+    if (comm !== undefined) ci.description = unescape(String(comm));
+    if (ucd !== undefined) ci.ucd = unescape(String(ucd));
     info[name] = ci;
   }
   const metadata: Record<string, string> = {};
   for (let i = 1; ; i++) {
     const key = get(`MKEY${i}`);
     if (key === undefined) break;
-    metadata[unescapeHeaderText(String(key))] = unescapeHeaderText(String(get(`MVAL${i}`) ?? ''));
+    metadata[unescape(String(key))] = unescape(String(get(`MVAL${i}`) ?? ''));
   }
   return { columns, info, metadata };
 }

@@ -10,12 +10,10 @@ function bytesOf(encoded: Uint8Array | string[]): Uint8Array {
 
 const EXT: Record<string, string> = { parquet: 'parquet', csv: 'csv', arrow: 'arrow', fits: 'fits', votable: 'vot' };
 
-/**
- * What each format can carry exactly: XML cannot hold C0 controls or lone surrogates, and a FITS
- * character column ends its value at the first NUL (FITS 4.0 section 7.3.3.1).
- */
+/** What each format can carry exactly: XML cannot hold C0 controls or lone surrogates. */
 function representable(format: CatalogueFormat, s: string): boolean {
-  if (format === 'fits' && s.includes('\u0000')) return false;
+  // FITS escapes everything outside printable ASCII, so it carries any string.
+  if (format === 'fits') return true;
   if (format === 'votable') return !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udfff]/.test(s) && !/\r/.test(s);
   // UTF-8 cannot encode lone surrogates (they become U+FFFD in every byte format).
   return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);

@@ -20,6 +20,13 @@ function python(code: string, ...args: string[]): any {
   return JSON.parse(res.stdout);
 }
 
+/** What a FITS reader shows for the odd strings that need escapes (hand-written). */
+const FITS_SHOWN: Record<string, string> = {
+  'line\nbreak\r\nand\ttab': 'line\\u000abreak\\u000d\\u000aand\\u0009tab',
+  'ünïcödé – 東京 🚀': '\\u00fcn\\u00efc\\u00f6d\\u00e9 \\u2013 \\u6771\\u4eac \\ud83d\\ude80',
+  'back\\slash and & trailing space ': 'back\\\\slash and & trailing space ',
+};
+
 let dir: string;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds-interop-'));
@@ -173,9 +180,11 @@ describe.each([
     expect(r.units.peak_flux).toBe('Jy / beam');
     expect(r.peak_flux).toEqual(Array.from(table.columns.peak_flux as Float64Array, (v) => (Number.isNaN(v) ? null : v)));
     expect(r.hpx).toEqual(Array.from(table.columns._healpix_29 as BigInt64Array, String));
-    // astropy strips trailing whitespace from FITS character columns and VOTable cells; the rest,
-    // including line breaks, '<&>' and non-ASCII, is exact. (Our own reader keeps it all.)
-    expect(r.image_id).toEqual(ODD_STRINGS.map((s) => s.replace(/\s+$/, '')));
+    // astropy strips trailing whitespace from FITS character columns and VOTable cells. VOTable
+    // keeps the rest exactly, line breaks, '<&>' and non-ASCII included; FITS columns are ASCII, so
+    // there astropy shows our escapes (\u00fc, \\). (Our own readers restore everything.)
+    const shown = fmt === 'votable' ? ODD_STRINGS : ODD_STRINGS.map((v) => FITS_SHOWN[v] ?? v);
+    expect(r.image_id).toEqual(shown.map((s) => s.replace(/\s+$/, '')));
     if (fmt === 'votable') {
       expect(r.ucd.ra_deg).toBe('pos.eq.ra;meta.main');
       expect(r.infos['deepsource.image_name']).toBe(table.metadata['deepsource.image_name']);
