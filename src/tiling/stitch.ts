@@ -10,9 +10,16 @@
  * TBD over large images (issue 5 decision): detection runs on this stitched whole output, not on a
  * streaming band union-find. The paper's dynamic threshold (section 4.2) picks τ* from N_blobs(τ)
  * over the *whole* image, so a band-streaming detector would need to label every candidate τ in one
- * pass and keep per-τ blob statistics; the stitched map costs 1 GiB at 16384², within the 3 GB
- * budget, and makes the tile seams vanish before TBD sees the map, so a source on a seam is one
- * blob and is found exactly once. See bench/detect.ts for the measured peak RSS.
+ * pass and keep per-τ blob statistics; the stitched map costs 4 bytes/pixel (1 GiB at 16384²) and
+ * makes the tile seams vanish before TBD sees the map, so a source on a seam is one blob and is
+ * found exactly once (test/tiling/catalogue.test.ts).
+ *
+ * Measured (bench/detect.ts memory, 2 workers, 512-px tiles, untrained Fig. 8 model): peak RSS up
+ * to the end of the CNN phase is 481 MB at 4096² and 1590 MB at 16384² (the difference is the
+ * output map; workers and strips do not grow with the image). TBD then adds its own working set,
+ * ~12 bytes per pixel above its lowest sweep level (src/detect/tbd.ts): with the untrained model
+ * 61 % of pixels enter the sweep and the 16384² run peaks at 3.2 GB; a sparser (trained) CNN map,
+ * or a TBD floor, lowers that part.
  */
 import type { Image } from '../core/image';
 import { DeepSourceError } from '../core/errors';
