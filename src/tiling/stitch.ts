@@ -79,7 +79,7 @@ export async function runTiledInference(source: RowSource | Image, options: Tile
   if (output.length !== width * height) {
     throw new DeepSourceError(`output array has ${output.length} pixels, expected ${width}×${height}`);
   }
-  const read = rowReader(source);
+  const read = rowReader(source, options.imageId);
   const retries = options.retries ?? 1;
   const capacity = Math.max(1, options.executor.capacity);
 
@@ -114,26 +114,31 @@ export async function runTiledInference(source: RowSource | Image, options: Tile
   };
 
   let strip: { row: number; y0: number; rows: Float32Array } | undefined;
-  for (const tile of plan.tiles) {
-    while (inFlight.size >= capacity) await Promise.race(inFlight);
-    if (firstError !== undefined) break;
-    const readStarted = performance.now();
-    if (!strip || strip.row !== tile.row) {
-      strip = undefined; // let the previous strip go before reading the next
-      strip = { row: tile.row, y0: tile.window.y0, rows: await read(tile.window.y0, tile.window.y1) };
+  try {
+    for (const tile of plan.tiles) {
+      while (inFlight.size >= capacity) await Promise.race(inFlight);
+      if (firstError !== undefined) break;
+      const readStarted = performance.now();
+      if (!strip || strip.row !== tile.row) {
+        strip = undefined; // let the previous strip go before reading the next
+        strip = { row: tile.row, y0: tile.window.y0, rows: await read(tile.window.y0, tile.window.y1) };
+      }
+      const pixels = cutTile(strip.rows, width, tile, strip.y0);
+      readSeconds += (performance.now() - readStarted) / 1000;
+      const task = runOne(tile, pixels).then(
+        () => {
+          inFlight.delete(task);
+        },
+        (err: unknown) => {
+          inFlight.delete(task);
+          if (firstError === undefined) firstError = err;
+        },
+      );
+      inFlight.add(task);
     }
-    const pixels = cutTile(strip.rows, width, tile, strip.y0);
-    readSeconds += (performance.now() - readStarted) / 1000;
-    const task = runOne(tile, pixels).then(
-      () => {
-        inFlight.delete(task);
-      },
-      (err: unknown) => {
-        inFlight.delete(task);
-        if (firstError === undefined) firstError = err;
-      },
-    );
-    inFlight.add(task);
+  } catch (err) {
+    // A read failed: stop submitting, but let the tiles in flight finish before reporting it.
+    if (firstError === undefined) firstError = err;
   }
   strip = undefined;
   await Promise.all(inFlight);
@@ -178,10 +183,16 @@ function windowArea(tile: Tile): number {
   return (tile.window.x1 - tile.window.x0) * (tile.window.y1 - tile.window.y0);
 }
 
-function rowReader(source: RowSource | Image): (y0: number, y1: number) => Promise<Float32Array> {
+function rowReader(source: RowSource | Image, imageId: string): (y0: number, y1: number) => Promise<Float32Array> {
   if ('readRows' in source) {
     return async (y0, y1) => {
-      const rows = await source.readRows(y0, y1);
+      let rows: Float32Array;
+      try {
+        rows = await source.readRows(y0, y1);
+      } catch (err) {
+        const reason = (err as { message?: unknown } | null)?.message ?? String(err);
+        throw new DeepSourceError(`reading rows ${y0}..${y1} of ${imageId} failed: ${String(reason)}`, { cause: err });
+      }
       if (rows.length !== (y1 - y0) * source.width) {
         throw new DeepSourceError(`readRows(${y0}, ${y1}) returned ${rows.length} pixels, expected ${(y1 - y0) * source.width}`);
       }
@@ -200,7 +211,7 @@ function rowReader(source: RowSource | Image): (y0: number, y1: number) => Promi
  */
 export async function sampleRows(source: RowSource | Image, targetPixels = 1 << 20): Promise<Image> {
   const { width, height } = source;
-  const read = rowReader(source);
+  const read = rowReader(source, 'the image');
   const targetRows = Math.max(1, Math.floor(targetPixels / width));
   const rowStep = Math.max(1, Math.ceil(height / targetRows));
   const rows = Math.ceil(height / rowStep);

@@ -1,6 +1,7 @@
 import { normaliseInput } from '../../src/model/normalise';
 import { createSerialExecutor } from '../../src/tiling/pool';
 import { runTiledInference, sampleRows, type RowSource } from '../../src/tiling/stitch';
+import { planTiles } from '../../src/tiling/plan';
 import { CONV_RADIUS, createConvRuntime, maxAbsDiff, syntheticImage } from './helpers';
 import type { Image } from '../../src/core/image';
 
@@ -91,6 +92,29 @@ describe('runTiledInference (serial path)', () => {
     expect(seen[seen.length - 1]).toBe(`${result.plan.tiles.length}/${result.plan.tiles.length}`);
     await expect(runTiledInference(image, { imageId: 'img.fits', noiseSigma: 0, executor, tiling: { tile: 50, overlap: 12 } }))
       .rejects.toThrow(/noise sigma for img.fits must be a positive finite number, got 0/);
+  });
+
+  it('names the rows and image when reading a strip fails, after the tiles in flight finish', async () => {
+    const image = syntheticImage(100, 120, 3);
+    const source = recordingSource(image);
+    let reads = 0;
+    const failing: RowSource = {
+      width: 100,
+      height: 120,
+      readRows: async (y0, y1) => {
+        if (++reads === 2) throw new Error('disk on fire');
+        return source.readRows(y0, y1);
+      },
+    };
+    let settled = 0;
+    const inner = createSerialExecutor(await createConvRuntime(''));
+    const executor = { capacity: 4, runTile: async (r: Parameters<typeof inner.runTile>[0]) => {
+      try { return await inner.runTile(r); } finally { settled++; }
+    }, close: async () => {} };
+    const run = runTiledInference(failing, { imageId: 'cube.fits', noiseSigma: SIGMA, executor, tiling: { tile: 50, overlap: 12 } });
+    await expect(run).rejects.toThrow(/^reading rows \d+\.\.\d+ of cube\.fits failed: disk on fire$/);
+    // The tiles of the first strip (one tile-row) were all submitted and have all finished.
+    expect(settled).toBe(planTiles(100, 120, { tile: 50, overlap: 12 }).columns);
   });
 
   it('names the tile and image when the serial path fails', async () => {
