@@ -21,6 +21,12 @@ const meta = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8'));
 const trainManifest = JSON.parse(readFileSync(join(trainDir, 'manifest.json'), 'utf8'));
 const valManifest = JSON.parse(readFileSync(join(valDir, 'manifest.json'), 'utf8'));
 const t = meta.training;
+let commit = 'unknown';
+try {
+  commit = require('node:child_process').execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: __dirname, encoding: 'utf8' }).trim();
+} catch {
+  /* not a git checkout */
+}
 const p = trainManifest.parameters;
 const fmt = (v, d = 4) => (typeof v === 'number' ? (Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(3) : v.toFixed(d)) : String(v));
 const beams = trainManifest.images.map((i) => i.beam_arcsec).filter((b) => typeof b === 'number');
@@ -45,7 +51,7 @@ const lines = [
     `min separation ${p.min_separation_arcsec}", SNR ≥ ${p.snr_min} with ${100 * p.fraction_below_snr1}% below SNR 1, CLEAN ${p.clean ? `on (≤ ${p.clean_iterations} iterations, gain ${p.clean_gain}, threshold ${p.clean_threshold_sigma}σ)` : 'off'}, ` +
     `${p.synthesis_hours} h synthesis, ${p.channels} channels, visibility noise ${p.vis_noise_jy} Jy` +
     (beams.length ? `; restoring beam ${Math.min(...beams).toFixed(1)}–${Math.max(...beams).toFixed(1)}" (geometric mean).` : '.'),
-  `Software: ${trainManifest.software}.`,
+  `Software: ${trainManifest.software}, repository commit ${commit} when the card was written (the simulator may change later; the manifests record every parameter).`,
   '',
   '## Training (`deepsource train`)',
   '',

@@ -100,6 +100,8 @@ export interface TrainProgress {
   /** Last validation loss (NaN before the first validation). */
   valLoss: number;
   elapsedSeconds: number;
+  /** Estimated seconds to the last step, from this run's own rate (correct after --resume too). */
+  etaSeconds: number;
 }
 
 export interface TrainCallbacks {
@@ -392,7 +394,8 @@ export async function trainModel(train: readonly TrainingImage[], val: readonly 
         valLoss = evaluate(params, validation, o.patch, o.batch);
         history.push({ step, loss: smoothed(), valLoss });
       }
-      callbacks.onStep?.({ step, steps: o.steps, loss: smoothed(), valLoss, elapsedSeconds: elapsed() });
+      const perStep = (Date.now() - start) / 1000 / stepsThisRun;
+      callbacks.onStep?.({ step, steps: o.steps, loss: smoothed(), valLoss, elapsedSeconds: elapsed(), etaSeconds: perStep * (o.steps - step) });
       const stop = callbacks.shouldStop?.() ?? false;
       if (step % o.checkpointEvery === 0 || stop || step === o.steps) await checkpoint(step);
       if (stop) {

@@ -105,7 +105,8 @@ export function register(program: Command): void {
         const progress = createProgress('train', resolved.steps, { quiet: opts.quiet });
         try {
           const result = await trainModel(train, val, opts.out, options, {
-            onStep: (p) => progress.update(p.step, { loss: p.loss, val: p.valLoss, s: Math.round(p.elapsedSeconds) }),
+            // 'eta' from the trainer's own rate: the bar's ETA counts resumed steps as instant.
+            onStep: (p) => progress.update(p.step, { loss: p.loss, val: p.valLoss, elapsed_s: Math.round(p.elapsedSeconds), eta_s: Math.round(p.etaSeconds) }),
             shouldStop: () => stopRequested,
             onLog: log,
           });
