@@ -4,7 +4,9 @@
  *
  * Run (one core, no other load):
  *   npx tsc --outDir /tmp/bench-tbd --module node16 --moduleResolution node16 --target es2022 \
- *     --strict --skipLibCheck --types node bench/tbd.ts && node /tmp/bench-tbd/bench/tbd.js [SIZE]
+ *     --strict --skipLibCheck --types node bench/tbd.ts && taskset -c 0 node /tmp/bench-tbd/bench/tbd.js [SIZE [REPEATS [CASE]]]
+ * Memory at 16384² (the map alone is 1 GiB):
+ *   node --max-old-space-size=8192 /tmp/bench-tbd/bench/tbd.js 16384 1 cnn-like
  *
  * Cases:
  *  - cnn-like: ReLU'd weak noise plus Gaussian blobs of log-uniform amplitude, like a trained
@@ -12,6 +14,7 @@
  *  - all-active: uniform noise in (0.5, 1], every pixel above the floor: the worst case for
  *    memory and time (the union-find runs over the whole image).
  */
+import * as os from 'node:os';
 import { Random } from '../src/core/random';
 import type { Image } from '../src/core/image';
 import { thresholdedBlobDetection, type TbdOptions } from '../src/detect/tbd';
@@ -46,13 +49,18 @@ function allActiveMap(size: number, seed: number): Image {
 function run(name: string, map: Image, options: TbdOptions, repeats: number): void {
   thresholdedBlobDetection(map, options); // warm-up (JIT)
   const times: number[] = [];
+  const cpu: number[] = [];
   let result = thresholdedBlobDetection(map, options);
   for (let r = 0; r < repeats; r++) {
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     result = thresholdedBlobDetection(map, options);
+    const c1 = process.cpuUsage(c0);
     times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    cpu.push((c1.user + c1.system) / 1e6);
   }
   times.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
   const mem = process.memoryUsage();
   process.stdout.write(
     JSON.stringify({
@@ -64,6 +72,9 @@ function run(name: string, map: Image, options: TbdOptions, repeats: number): vo
       repeats,
       seconds_median: +times[times.length >> 1].toFixed(4),
       seconds_min: +times[0].toFixed(4),
+      // CPU time of this thread's process: on a shared, loaded machine wall time overstates the work
+      cpu_seconds_median: +cpu[cpu.length >> 1].toFixed(4),
+      load_average_1m: +os.loadavg()[0].toFixed(2),
       megapixels_per_s: +((map.width * map.height) / 1e6 / times[times.length >> 1]).toFixed(2),
       active_pixels: result.sweep.activePixels,
       levels: result.sweep.thresholds.length,
@@ -71,6 +82,7 @@ function run(name: string, map: Image, options: TbdOptions, repeats: number): vo
       threshold: result.sweep.threshold,
       blobs: result.blobs.count,
       rss_mb: Math.round(mem.rss / 2 ** 20),
+      max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       array_buffers_mb: Math.round(mem.arrayBuffers / 2 ** 20),
       node: process.version,
     }) + '\n',
@@ -79,6 +91,10 @@ function run(name: string, map: Image, options: TbdOptions, repeats: number): vo
 
 const size = Number(process.argv[2] ?? 4096);
 const repeats = Number(process.argv[3] ?? 3);
-run('cnn-like', cnnLikeMap(size, 1), {}, repeats);
-run('cnn-like first-exceed', cnnLikeMap(size, 1), { stopRule: 'first-exceed' }, repeats);
-run('all-active', allActiveMap(size, 2), {}, repeats);
+const only = process.argv[4]; // optional: one case name, e.g. cnn-like (memory runs at 16384²)
+if (!only || only === 'cnn-like') {
+  const map = cnnLikeMap(size, 1);
+  run('cnn-like', map, {}, repeats);
+  if (!only) run('cnn-like first-exceed', map, { stopRule: 'first-exceed' }, repeats);
+}
+if (!only || only === 'all-active') run('all-active', allActiveMap(size, 2), {}, repeats);

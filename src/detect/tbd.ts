@@ -296,11 +296,12 @@ function prepareSweep(map: Image, options: ResolvedTbdOptions): SweepState | nul
   // Counting sort of active pixels by sweep level, and the active-pixel bitset.
   const words = new Uint32Array((n + 31) >>> 5);
   const bucketStart = new Int32Array(levels + 1);
-  const levelsPerLn = options.levelsPerDecade / Math.LN10;
+  const levelTable = levelLookupTable(thresholds, options.levelsPerDecade / Math.LN10);
+  const bits32 = new Uint32Array(data.buffer, data.byteOffset, n);
   for (let i = 0; i < n; i++) {
     const v = data[i];
     if (v >= lowest && v <= max) {
-      bucketStart[levelOf(v, thresholds, levelsPerLn) + 1]++;
+      bucketStart[levelFromTable(v, bits32[i], levelTable, thresholds) + 1]++;
       words[i >>> 5] |= 1 << (i & 31);
     }
   }
@@ -320,7 +321,7 @@ function prepareSweep(map: Image, options: ResolvedTbdOptions): SweepState | nul
       const bit = 31 - Math.clz32(bits & -bits);
       bits &= bits - 1;
       const i = (w << 5) | bit;
-      order[fill[levelOf(data[i], thresholds, levelsPerLn)]++] = i;
+      order[fill[levelFromTable(data[i], bits32[i], levelTable, thresholds)]++] = i;
     }
   }
 
@@ -396,6 +397,32 @@ function popcount(word: number): number {
   return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
+/**
+ * Level lookup by the float's bit pattern, to avoid a logarithm per pixel: for every positive
+ * float32 whose top 17 bits (sign, exponent, 8 mantissa bits) are t, table[t] is the level of the
+ * smallest such float. A bucket spans a factor 1 + 2^−8, less than one sweep step whenever
+ * levelsPerDecade < 590, so a pixel's level is table[t] or a little less; levelFromTable repairs it.
+ */
+function levelLookupTable(thresholds: Float64Array, levelsPerLn: number): Uint16Array {
+  const table = new Uint16Array(1 << 16);
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  const last = thresholds.length - 1;
+  for (let t = 0; t < table.length; t++) {
+    u32[0] = t << 15;
+    const v = f32[0];
+    table[t] = v >= thresholds[last] && Number.isFinite(v) ? levelOf(Math.min(v, thresholds[0]), thresholds, levelsPerLn) : last;
+  }
+  return table;
+}
+
+/** Level of a pixel value v (τ_last ≤ v ≤ τ_0) whose float32 bits are `bits`; exact against the thresholds. */
+function levelFromTable(v: number, bits: number, table: Uint16Array, thresholds: Float64Array): number {
+  let k = table[bits >>> 15];
+  while (k > 0 && v >= thresholds[k - 1]) k--;
+  return k;
+}
+
 /** Union-find id of pixel p if it is active, else -1. */
 function activeId(ctx: SweepContext, p: number): number {
   const word = ctx.words[p >>> 5];
@@ -417,11 +444,14 @@ function activateBucket(ctx: SweepContext, order: Int32Array, from: number, to: 
   const { parent, size, added, width, height, eight } = ctx;
   // Ring order: NW, N, NE, E, SE, S, SW, W.
   const ring = [-width - 1, -width, -width + 1, 1, width + 1, width, width - 1, -1];
+  // y = floor(p / width) by a multiplication: (p + ½)/width is ≥ ½/width away from an integer, far
+  // more than the rounding error for p < 2^31, so the floor is exact (and cheaper than % and /).
+  const invWidth = 1 / width;
   let delta = 0;
   for (let i = from; i < to; i++) {
     const p = order[i];
-    const x = p % width;
-    const y = (p - x) / width;
+    const y = Math.floor((p + 0.5) * invWidth);
+    const x = p - y * width;
     const id = activeId(ctx, p);
     parent[id] = id;
     size[id] = 1;
@@ -432,18 +462,27 @@ function activateBucket(ctx: SweepContext, order: Int32Array, from: number, to: 
     const up = y > 0;
     const down = y < height - 1;
     let mask = 0;
-    if (up) {
-      if (left && isAdded(added, p - width - 1)) mask |= 1;
-      if (isAdded(added, p - width)) mask |= 2;
-      if (right && isAdded(added, p - width + 1)) mask |= 4;
+    if (left && right && up && down) {
+      // Interior fast path: the ring's added bits come from three 3-bit windows of the bitset
+      // (rows above, this row, below) instead of eight separate look-ups.
+      const above = threeBits(added, p - width - 1); // NW, N, NE → ring bits 0, 1, 2
+      const here = threeBits(added, p - 1); // W, (self), E
+      const below = threeBits(added, p + width - 1); // SW, S, SE → ring bits 6, 5, 4
+      mask = above | ((here & 4) << 1) | ((below & 4) << 2) | ((below & 2) << 4) | ((below & 1) << 6) | ((here & 1) << 7);
+    } else {
+      if (up) {
+        if (left && isAdded(added, p - width - 1)) mask |= 1;
+        if (isAdded(added, p - width)) mask |= 2;
+        if (right && isAdded(added, p - width + 1)) mask |= 4;
+      }
+      if (right && isAdded(added, p + 1)) mask |= 8;
+      if (down) {
+        if (right && isAdded(added, p + width + 1)) mask |= 16;
+        if (isAdded(added, p + width)) mask |= 32;
+        if (left && isAdded(added, p + width - 1)) mask |= 64;
+      }
+      if (left && isAdded(added, p - 1)) mask |= 128;
     }
-    if (right && isAdded(added, p + 1)) mask |= 8;
-    if (down) {
-      if (right && isAdded(added, p + width + 1)) mask |= 16;
-      if (isAdded(added, p + width)) mask |= 32;
-      if (left && isAdded(added, p + width - 1)) mask |= 64;
-    }
-    if (left && isAdded(added, p - 1)) mask |= 128;
     if (!eight) mask &= 2 | 8 | 32 | 128; // edges only; these never touch each other, so no run trick
     if (mask === 0) continue;
     let unions = eight ? mask & ~(((mask << 1) | (mask >>> 7)) & 0xff) : mask;
@@ -466,6 +505,13 @@ function activateBucket(ctx: SweepContext, order: Int32Array, from: number, to: 
     }
   }
   return delta;
+}
+
+/** Bits q, q+1, q+2 of the bitset as bits 0..2 (q + 2 must be inside the image). */
+function threeBits(bits: Uint32Array, q: number): number {
+  const w = q >>> 5;
+  const b = q & 31;
+  return (b <= 29 ? bits[w] >>> b : (bits[w] >>> b) | (bits[w + 1] << (32 - b))) & 7;
 }
 
 function isAdded(added: Uint32Array, q: number): boolean {

@@ -80,7 +80,7 @@ describe('catalogueRows', () => {
     const blank: Image = { data: new Float32Array(24).fill(NaN), width: 6, height: 4 };
     const fallback = catalogueRows({ image: blank, cnn, blobs: blobs([{ x: 2, y: 2, area: 10 }]), imageId: 'b', noise: { estimator: 'mad-local-rms', globalSigma: 7, boxPx: 3 } });
     expect(fallback.columns.local_rms[0]).toBe(7);
-    expect(fallback.columns.flags[0] & DETECTION_FLAGS.GLOBAL_RMS).toBe(DETECTION_FLAGS.GLOBAL_RMS);
+    expect((fallback.columns.flags as Int32Array)[0] & DETECTION_FLAGS.GLOBAL_RMS).toBe(DETECTION_FLAGS.GLOBAL_RMS);
   });
 
   test('no blobs: an empty table with the full schema', () => {
