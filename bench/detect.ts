@@ -10,7 +10,7 @@
  *   npx tsc --outDir tmp/bench-detect --rootDir . --module node16 --moduleResolution node16 \
  *     --target es2022 --strict --skipLibCheck --esModuleInterop --resolveJsonModule --types node \
  *     bench/detect.ts src/tiling/tile-worker.ts src/adapters/onnx-runtime.ts
- *   node tmp/bench-detect/bench/detect.js compare [--image F.fits] [--model DIR] [--skip-pybdsf]
+ *   node tmp/bench-detect/bench/detect.js compare [--image F.fits] [--model DIR] [--repeat N] [--skip-pybdsf]
  *   node tmp/bench-detect/bench/detect.js memory  [--size 16384] [--tile PX]
  *
  * Modes:
@@ -355,11 +355,19 @@ async function main(): Promise<void> {
   const out = path.join(WORK, 'bench.parquet');
 
   if (mode === 'compare') {
-    const runs = [1, 2].map((workers) => {
-      const r = runChild(['--image', image, '--model', model.dir, '--workers', String(workers), '--out', out], `deepsource ${workers} workers`);
-      emit({ bench: 'detect', finder: 'deepsource', ...common, ...r });
-      return r;
-    });
+    // --repeat N: alternate 1- and 2-worker runs N times and keep each one's fastest (the machine is
+    // shared, so the minimum is the least disturbed measurement).
+    const repeat = Number(opts.get('repeat') ?? 1);
+    const best: Array<Record<string, unknown> | undefined> = [undefined, undefined];
+    for (let k = 0; k < repeat; k++) {
+      for (const workers of [1, 2]) {
+        const r = runChild(['--image', image, '--model', model.dir, '--workers', String(workers), '--out', out], `deepsource ${workers} workers`);
+        emit({ bench: 'detect', finder: 'deepsource', repeat: k, ...common, load_avg_1m: round(os.loadavg()[0], 2), ...r });
+        const b = best[workers - 1];
+        if (!b || (r.seconds as number) < (b.seconds as number)) best[workers - 1] = r;
+      }
+    }
+    const runs = best as Array<Record<string, unknown>>;
     // The shipped command (src/cli/commands/detect.ts on this pool), when built: whole process.
     const cli = path.join(REPO, 'dist', 'cli', 'commands', 'detect.js');
     const cliRuns: Record<number, number> = {};
@@ -386,6 +394,7 @@ async function main(): Promise<void> {
       ...common,
       deepsource_1_worker_s: s1,
       deepsource_2_workers_s: s2,
+      deepsource_runs_per_config: repeat,
       speedup_1_to_2_workers: round(s1 / s2, 2),
       cli_1_worker_s: cliRuns[1] ?? null,
       cli_2_workers_s: cliRuns[2] ?? null,
