@@ -1,34 +1,46 @@
 /**
- * CSV with a commented header (RFC 4180 body). The header lines start with '#', which pandas
- * (`comment='#'`), astropy (`format='ascii.csv'`) and TOPCAT skip:
+ * CSV as ECSV 1.0 (Enhanced Character Separated Values, the astropy APE 6 standard): an RFC 4180
+ * body under a '#'-commented YAML header that names every column's datatype, unit, description
+ * and UCD, and the table metadata (provenance). astropy (`format='ascii.ecsv'`) and TOPCAT read the
+ * units from it; pandas (`comment='#'`), DuckDB and spreadsheets skip it as comments:
  *
- *   # DeepSource catalogue ...
- *   # meta: {"key":"deepsource.model_name","value":"natural"}
- *   # column: {"name":"ra_deg","type":"float64","unit":"deg","ucd":"pos.eq.ra;meta.main","description":"..."}
+ *   # %ECSV 1.0
+ *   # ---
+ *   # delimiter: ','
+ *   # datatype:
+ *   # - {name: "ra_deg", unit: "deg", datatype: "float64", description: "...", meta: {ucd: "pos.eq.ra;meta.main"}}
+ *   # meta: {"deepsource.model_name": "natural", ...}
+ *   # schema: astropy-2.0
  *   source_id,name,...
  *
- * JSON keeps newlines, quotes and non-ASCII in metadata unambiguous. Non-finite floats are written
- * as nan, inf and -inf, which pandas, astropy and DuckDB all read.
+ * YAML values are written as JSON strings, which are valid YAML double-quoted scalars, so newlines,
+ * quotes and non-ASCII in metadata stay unambiguous. Non-finite floats are nan, inf and -inf; empty
+ * strings are written "" (an unquoted empty field means a missing value in ECSV).
  */
 import { FormatError } from '../core/errors';
 import type { Column, ColumnInfo, ColumnTable } from './table';
 import { allocColumn, columnTypeOf, type ColumnType } from './schema';
+import YAML from 'yaml';
 import { META } from './provenance';
 
 export function encodeCsv(table: ColumnTable): string[] {
   const names = Object.keys(table.columns);
   const cols = names.map((n) => table.columns[n]);
   const n = cols.length === 0 ? 0 : cols[0].length;
-  const head: string[] = [
-    '# DeepSource catalogue. Lines starting with # are metadata (JSON); the first other line names the columns.',
-  ];
-  for (const [key, value] of Object.entries(table.metadata)) head.push(`# meta: ${asciiJson({ key, value })}`);
+  const head: string[] = ['# %ECSV 1.0', '# ---', "# delimiter: ','", '# datatype:'];
+  if (names.length === 0) head[head.length - 1] = '# datatype: []';
   for (let c = 0; c < names.length; c++) {
     const info = table.info[names[c]] ?? {};
-    head.push(
-      `# column: ${asciiJson({ name: names[c], type: columnTypeOf(cols[c]), unit: info.unit ?? '', ucd: info.ucd ?? '', description: info.description ?? '' })}`,
-    );
+    const fields = [`name: ${yamlString(names[c])}`];
+    if (info.unit) fields.push(`unit: ${yamlString(info.unit)}`);
+    fields.push(`datatype: ${yamlString(columnTypeOf(cols[c]))}`);
+    if (info.description) fields.push(`description: ${yamlString(info.description)}`);
+    if (info.ucd) fields.push(`meta: {ucd: ${yamlString(info.ucd)}}`);
+    head.push(`# - {${fields.join(', ')}}`);
   }
+  const meta = Object.entries(table.metadata).map(([k, v]) => `${yamlString(k)}: ${yamlString(v)}`);
+  head.push(`# meta: {${meta.join(', ')}}`);
+  head.push('# schema: astropy-2.0');
   head.push(names.map(csvField).join(','));
   const chunks: string[] = [head.join('\n') + '\n'];
   const formatters = cols.map(formatterFor);
@@ -47,9 +59,12 @@ export function encodeCsv(table: ColumnTable): string[] {
   return chunks;
 }
 
-/** JSON with non-ASCII kept as UTF-8 (the file is UTF-8); only line breaks must be escaped, and JSON does. */
-function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16)}`);
+/**
+ * A YAML double-quoted scalar: JSON string syntax (YAML 1.2 is a JSON superset). U+2028/2029 and
+ * U+0085 are escaped too, since YAML treats them as line breaks.
+ */
+function yamlString(value: string): string {
+  return JSON.stringify(value).replace(/[\u0085\u2028\u2029\ufeff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function formatterFor(column: Column): (i: number) => string {
@@ -84,7 +99,7 @@ function csvField(s: string): string {
  * Parses RFC 4180 records (quoted fields may hold commas, quotes and line breaks). Unquoted fields
  * are sliced, not built character by character: this parser runs over 1 M-row catalogues.
  */
-function parseRecords(text: string, start: number): string[][] {
+function parseRecords(text: string, start: number, delimiter = 44 /* , */): string[][] {
   const rows: string[][] = [];
   const n = text.length;
   let i = start;
@@ -118,7 +133,7 @@ function parseRecords(text: string, start: number): string[][] {
         let p = i;
         while (p < n) {
           const c = text.charCodeAt(p);
-          if (c === 44 || c === 10 || c === 13) break;
+          if (c === delimiter || c === 10 || c === 13) break;
           p++;
         }
         field = text.slice(i, p);
@@ -126,7 +141,7 @@ function parseRecords(text: string, start: number): string[][] {
       }
       row.push(field);
       const c = text.charCodeAt(i);
-      if (c === 44) {
+      if (c === delimiter) {
         i++;
         continue;
       }
@@ -144,39 +159,63 @@ function parseRecords(text: string, start: number): string[][] {
 interface CsvColumnHeader {
   name: string;
   type: ColumnType;
-  unit: string;
-  ucd: string;
-  description: string;
+  unit?: string;
+  ucd?: string;
+  description?: string;
+}
+
+/** ECSV datatypes onto our column types (wider integers go to int64, bool to uint8). */
+const ECSV_TYPES: Record<string, ColumnType> = {
+  bool: 'uint8', int8: 'int32', int16: 'int32', int32: 'int32', int64: 'int64', uint8: 'uint8', uint16: 'int32', uint32: 'int64', uint64: 'int64',
+  float16: 'float32', float32: 'float32', float64: 'float64', float128: 'float64', string: 'string',
+};
+
+/** Reads the ECSV YAML header (any ECSV writer's: astropy's block style or our flow style). */
+function parseEcsvHeader(lines: string[], file: string): { declared: Map<string, CsvColumnHeader>; metadata: Record<string, string>; delimiter: number } {
+  const body = lines.filter((l) => !/^%ECSV/.test(l) && l.trim() !== '---').join('\n');
+  let doc: { delimiter?: string; datatype?: { name: string; datatype?: string; unit?: string; description?: string; meta?: Record<string, unknown> }[]; meta?: unknown };
+  try {
+    doc = (YAML.parse(body, { schema: 'yaml-1.1' }) ?? {}) as typeof doc;
+  } catch (err) {
+    throw new FormatError(`${file}: bad ECSV header (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (!Array.isArray(doc.datatype)) throw new FormatError(`${file}: ECSV header has no datatype list`);
+  const declared = new Map<string, CsvColumnHeader>();
+  for (const d of doc.datatype) {
+    const head: CsvColumnHeader = { name: String(d.name), type: ECSV_TYPES[String(d.datatype ?? 'string')] ?? 'string' };
+    if (d.unit !== undefined) head.unit = String(d.unit);
+    if (d.description !== undefined) head.description = String(d.description);
+    if (d.meta && typeof d.meta === 'object' && 'ucd' in d.meta) head.ucd = String(d.meta.ucd);
+    declared.set(head.name, head);
+  }
+  const metadata: Record<string, string> = {};
+  // astropy writes ordered metadata as !!omap, which parses to a Map.
+  const meta = doc.meta instanceof Map ? Object.fromEntries(doc.meta) : doc.meta;
+  if (meta && typeof meta === 'object') {
+    for (const [k, v] of Object.entries(meta as Record<string, unknown>)) metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  // ECSV allows ',' or ' ' (astropy's default).
+  const delimiter = doc.delimiter === undefined ? 32 : String(doc.delimiter).charCodeAt(0);
+  if (delimiter !== 32 && delimiter !== 44) throw new FormatError(`${file}: ECSV delimiter must be ',' or ' ', got ${JSON.stringify(doc.delimiter)}`);
+  return { declared, metadata, delimiter };
 }
 
 export function decodeCsv(text: string, file: string): ColumnTable {
-  const metadata: Record<string, string> = {};
-  const declared = new Map<string, CsvColumnHeader>();
+  let metadata: Record<string, string> = {};
+  let declared = new Map<string, CsvColumnHeader>();
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  // Header comment lines.
+  // Comment lines before the column names: the ECSV header, or plain comments.
+  const comments: string[] = [];
   while (pos < text.length && text[pos] === '#') {
     const eol = text.indexOf('\n', pos);
-    const line = text.slice(pos, eol < 0 ? text.length : eol).replace(/\r$/, '');
+    comments.push(text.slice(pos, eol < 0 ? text.length : eol).replace(/\r$/, '').replace(/^# ?/, ''));
     pos = eol < 0 ? text.length : eol + 1;
-    const m = /^#\s*(meta|column):\s*(.*)$/.exec(line);
-    if (!m) continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(m[2]);
-    } catch {
-      throw new FormatError(`${file}: bad JSON in CSV header line ${JSON.stringify(line.slice(0, 60))}`);
-    }
-    if (m[1] === 'meta') {
-      const { key, value } = parsed as { key: string; value: string };
-      metadata[String(key)] = String(value);
-    } else {
-      const col = parsed as CsvColumnHeader;
-      declared.set(col.name, col);
-    }
   }
+  let delimiter = 44;
+  if (comments.length > 0 && /^%ECSV /.test(comments[0])) ({ declared, metadata, delimiter } = parseEcsvHeader(comments, file));
   let records: string[][];
   try {
-    records = parseRecords(text, pos);
+    records = parseRecords(text, pos, delimiter);
   } catch (err) {
     throw new FormatError(`${file}: ${(err as Error).message}`);
   }
@@ -198,11 +237,18 @@ export function decodeCsv(text: string, file: string): ColumnTable {
     for (let r = 0; r < body.length; r++) {
       const v = body[r][c];
       if (Array.isArray(col)) col[r] = v;
-      else if (col instanceof BigInt64Array) col[r] = BigInt(v);
+      else if (col instanceof BigInt64Array) col[r] = v.trim() === '' ? 0n : BigInt(v);
+      else if (type === 'uint8' && /^(true|false)$/i.test(v)) col[r] = /^t/i.test(v) ? 1 : 0;
       else col[r] = parseNumber(v);
     }
     columns[name] = col;
-    info[name] = head ? { unit: head.unit, description: head.description, ucd: head.ucd } : {};
+    const ci: ColumnInfo = {};
+    if (head) {
+      ci.unit = head.unit ?? '';
+      if (head.description !== undefined) ci.description = head.description;
+      if (head.ucd !== undefined) ci.ucd = head.ucd;
+    }
+    info[name] = ci;
   });
   delete metadata[META.columns];
   return { columns, info, metadata };

@@ -71,11 +71,14 @@ test('writing leaves no temporary files behind and replaces an existing file', a
 });
 
 describe('CSV', () => {
-  test('commented header with units, then RFC 4180 rows', () => {
+  test('ECSV 1.0 header with units, then RFC 4180 rows', () => {
     const text = (encodeCatalogue(truthTable(), 'csv') as string[]).join('');
     const lines = text.split('\n');
-    expect(lines[0].startsWith('# ')).toBe(true);
-    expect(lines).toContain('# column: {"name":"ra_deg","type":"float64","unit":"deg","ucd":"pos.eq.ra;meta.main","description":"Right ascension, ICRS"}');
+    expect(lines.slice(0, 4)).toEqual(['# %ECSV 1.0', '# ---', "# delimiter: ','", '# datatype:']);
+    expect(lines).toContain('# - {name: "ra_deg", unit: "deg", datatype: "float64", description: "Right ascension, ICRS", meta: {ucd: "pos.eq.ra;meta.main"}}');
+    expect(lines).toContain('# - {name: "id", datatype: "int32", description: "Source index within the simulated image", meta: {ucd: "meta.id;meta.main"}}');
+    expect(lines).toContainEqual(expect.stringMatching(/^# meta: \{"deepsource\.catalogue": "truth", "deepsource\.software_version": "deepsource-ts [^"]+", "deepsource\.image_name": "img_000\.fits"\}$/));
+    expect(lines).toContain('# schema: astropy-2.0');
     expect(lines).toContain('id,x,y,ra_deg,dec_deg,flux_jy,snr');
     expect(lines).toContain('0,1,3,10.5,-45,0.00001,3.5');
   });
@@ -85,6 +88,8 @@ describe('CSV', () => {
     expect(text).toContain('"comma, ""quotes"" and \'apostrophes\'"');
     expect(text).toContain('"line\nbreak\r\nand\ttab"');
     expect(text).toContain('"#hash at start"');
+    // An empty string is quoted: an unquoted empty field is a missing value in ECSV.
+    expect(text).toMatch(/^[^#\n]*,"",[^\n]*$/m);
   });
 
   test('float32 columns are written as the shortest decimal that reads back exactly', () => {

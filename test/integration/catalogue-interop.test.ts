@@ -30,7 +30,7 @@ const FITS_SHOWN: Record<string, string> = {
 let dir: string;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds-interop-'));
-  for (const f of ['parquet', 'fits', 'votable'] as const) {
+  for (const f of ['parquet', 'fits', 'votable', 'csv'] as const) {
     await writeCatalogue(path.join(dir, `odd.${f}`), oddDetectionTable(), f);
     await writeCatalogue(path.join(dir, `empty.${f}`), emptyTable(), f);
   }
@@ -110,6 +110,21 @@ print(json.dumps({'n': n, 'box': [b[0] for b in box], 'model': kv.get('deepsourc
     expect(r.types).toMatchObject({ _healpix_29: 'BIGINT', area_px: 'INTEGER', cnn_peak: 'FLOAT', ra_deg: 'DOUBLE', source_id: 'VARCHAR' });
   });
 
+  test('Python duckdb reads our CSV, skipping the ECSV header as comments', () => {
+    const r = python(
+      `
+import sys, json, duckdb
+rows = duckdb.connect().execute("select image_id, area_px, _healpix_29 from read_csv(?, comment='#', header=true) order by ra_deg", [sys.argv[1]]).fetchall()
+print(json.dumps([[a, b, str(c)] for a, b, c in rows]))`,
+      path.join(dir, 'odd.csv'),
+    );
+    const table = oddDetectionTable();
+    // DuckDB reads a quoted empty string as NULL; everything else is exact.
+    expect(r.map((row: unknown[]) => row[0] ?? '')).toEqual(ODD_STRINGS);
+    expect(r.map((row: unknown[]) => row[1])).toEqual(Array.from(table.columns.area_px as Int32Array));
+    expect(r.map((row: unknown[]) => row[2])).toEqual(Array.from(table.columns._healpix_29 as BigInt64Array, String));
+  });
+
   test('@duckdb/node-api: the same file from Node', async () => {
     const instance = await DuckDBInstance.create(':memory:');
     const con = await instance.connect();
@@ -136,6 +151,7 @@ from astropy.table import Table
 warnings.simplefilter('ignore')
 fmt = sys.argv[2]
 t = Table.read(sys.argv[1], format=fmt) if fmt != 'fits' else Table.read(sys.argv[1], hdu=1)
+desc = {c: t[c].description for c in t.colnames}
 def unit(c):
     u = t[c].unit
     return None if u is None else u.to_string()
@@ -158,6 +174,8 @@ out = {
   'hpx': [str(val(v)) for v in t['_healpix_29']] if '_healpix_29' in t.colnames else [],
   'meta': {str(k): str(v) for k, v in t.meta.items() if not isinstance(v, (list, dict))},
   'ucd': {c: getattr(t[c], 'meta', {}).get('ucd') for c in t.colnames},
+  'description': desc,
+  'dtypes': {c: str(t[c].dtype) for c in t.colnames},
 }
 if fmt == 'votable':
     from astropy.io.votable import parse
@@ -169,6 +187,7 @@ print(json.dumps(out))`;
 describe.each([
   ['fits', 'fits'],
   ['votable', 'votable'],
+  ['csv', 'ascii.ecsv'],
 ])('astropy reads our %s table', (ext, fmt) => {
   test('units, values and provenance', () => {
     const table = oddDetectionTable();
@@ -183,6 +202,16 @@ describe.each([
     // astropy strips trailing whitespace from FITS character columns and VOTable cells. VOTable
     // keeps the rest exactly, line breaks, '<&>' and non-ASCII included; FITS columns are ASCII, so
     // there astropy shows our escapes (\u00fc, \\). (Our own readers restore everything.)
+    if (fmt === 'ascii.ecsv') {
+      // astropy reads ECSV with Python's universal newlines (CRLF -> LF) and masks "" like a missing value.
+      const shown = ODD_STRINGS.map((v) => (v === '' ? '' : v.replace(/\r\n/g, '\n').replace(/\s+$/, '')));
+      expect(r.image_id.map((v: string | null) => v ?? '')).toEqual(shown);
+      expect(r.ucd.ra_deg).toBe('pos.eq.ra;meta.main');
+      expect(r.description.ra_deg).toBe('Right ascension, ICRS');
+      expect(r.dtypes).toMatchObject({ _healpix_29: 'int64', cnn_peak: 'float32', area_px: 'int32', ra_deg: 'float64' });
+      for (const [k, v] of Object.entries(table.metadata)) expect([k, r.meta[k]]).toEqual([k, v]);
+      return;
+    }
     const shown = fmt === 'votable' ? ODD_STRINGS : ODD_STRINGS.map((v) => FITS_SHOWN[v] ?? v);
     expect(r.image_id).toEqual(shown.map((s) => s.replace(/\s+$/, '')));
     if (fmt === 'votable') {
@@ -270,22 +299,26 @@ function writeJson(value: unknown): string {
 }
 
 describe('we read what the reference clients write', () => {
-  let files: { parquet: string; fits: string; vot: string; csv: string };
+  let files: { parquet: string; fits: string; vot: string; csv: string; ecsv: string };
   beforeAll(() => {
-    files = { parquet: path.join(dir, 'py.parquet'), fits: path.join(dir, 'py.fits'), vot: path.join(dir, 'py.vot'), csv: path.join(dir, 'py.csv') };
+    files = { parquet: path.join(dir, 'py.parquet'), fits: path.join(dir, 'py.fits'), vot: path.join(dir, 'py.vot'), csv: path.join(dir, 'py.csv'), ecsv: path.join(dir, 'py.ecsv') };
     python(
       `
 import sys, json, numpy as np, pyarrow as pa, pyarrow.parquet as pq
 from astropy.table import Table
 import astropy.units as u
-p, f, v, c = sys.argv[1:5]
+p, f, v, c, e = sys.argv[1:6]
 pq.write_table(pa.table({'Source_id': pa.array([1, 2, None], pa.int64()), 'RA': pa.array([10.5, None, 12.25]), 'name': pa.array(['a', None, 'ü']), 'ok': pa.array([True, False, True]), 'f': pa.array([1.5, 2.5, 3.5], pa.float32()), 'i16': pa.array([1, -2, 3], pa.int16())}), p)
 t = Table({'Source_id': np.array([1, 2, 3], dtype=np.int32), 'RA': np.array([10.5, 11.0, 12.25]) * u.deg, 'Peak_flux': np.array([1e-3, 2e-3, 3e-3], dtype=np.float32) * u.Jy / u.beam, 'Name': ['x', 'yy', 'zzz']})
 t.write(f, format='fits', overwrite=True)
 t.write(v, format='votable', overwrite=True)
 t.write(c, format='ascii.csv', overwrite=True)
+from collections import OrderedDict
+t.meta = OrderedDict([('observer', 'me'), ('nested', {'a': 1})])
+t['RA'].description = 'Right ascension'
+t.write(e, format='ascii.ecsv', overwrite=True)
 print('{}')`,
-      files.parquet, files.fits, files.vot, files.csv,
+      files.parquet, files.fits, files.vot, files.csv, files.ecsv,
     );
   });
 
@@ -308,6 +341,17 @@ print('{}')`,
     expect(t.info.RA.unit).toBe('deg');
     // Units come back as the writer spelled them (FITS 'Jy beam-1', VOUnit 'Jy.beam**-1'); we do not normalise.
     expect(t.info.Peak_flux.unit).toBe(kind === 'fits' ? 'Jy beam-1' : 'Jy.beam**-1');
+  });
+
+  test('astropy ECSV (block-style YAML, ordered metadata)', async () => {
+    const t = await readCatalogue(files.ecsv);
+    expect(t.columns.Source_id).toBeInstanceOf(Int32Array);
+    expect(t.columns.Peak_flux).toBeInstanceOf(Float32Array);
+    expect(Array.from(t.columns.RA as Float64Array)).toEqual([10.5, 11, 12.25]);
+    expect(t.columns.Name).toEqual(['x', 'yy', 'zzz']);
+    expect(t.info.RA).toEqual({ unit: 'deg', description: 'Right ascension' });
+    expect(t.info.Peak_flux.unit).toBe('Jy / beam');
+    expect(t.metadata).toEqual({ observer: 'me', nested: '{"a":1}' });
   });
 
   test('astropy CSV without our header: types are inferred', async () => {
