@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   const clean = (process.argv[4] ?? 'clean') !== 'noclean';
   const options = resolveSimulationOptions({ size, weighting: parseWeighting(weighting), field: 'same', clean });
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const seconds = () => Number(process.hrtime.bigint() - t0) / 1e9;
   const layout = loadArrayLayout();
   const [plan] = planSimulation(options, 1, 1);
@@ -50,10 +51,15 @@ async function main(): Promise<void> {
       weighting,
       clean,
       seconds: +total.toFixed(3),
+      // CPU time of this process (user + system): on a shared, loaded machine wall time overstates
+      // single-core cost; on an idle core the two agree to within the GC helper threads' share.
+      cpu_seconds: +((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6).toFixed(3),
+      load_average_1m: +os.loadavg()[0].toFixed(2),
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       stages_s: stages,
       sources: result.truth.snr.length,
       clean_iterations: result.clean?.iterations ?? 0,
+      clean_major_cycles: result.clean?.majorCycles ?? 0,
       clean_stopped: result.clean?.stopped ?? null,
       beam_arcsec: [+(result.bmajDeg * 3600).toFixed(2), +(result.bminDeg * 3600).toFixed(2), +result.bpaDeg.toFixed(1)],
       noise_std_jy: result.noiseStd,

@@ -133,6 +133,92 @@ export class FftPlan {
       }
     }
   }
+
+  /**
+   * Transforms along the slow axis of a row-major array of n rows x `width` columns: every column
+   * gets an n-point transform, in place. The butterflies run over whole rows, so the inner loop
+   * streams through contiguous memory (no gather/scatter of columns); the bit reversal swaps rows.
+   */
+  transformColumns(re: Float64Array, im: Float64Array, width: number, inverse = false): void {
+    const n = this.n;
+    if (n === 1) return;
+    const cosT = this.cosTable;
+    const sinT = this.sinTable;
+    const sgn = inverse ? 1 : -1;
+    let span = n;
+    while (span >= 4) {
+      const quarter = span >> 2;
+      const tstep = n / span;
+      for (let j = 0; j < quarter; j++) {
+        const t1 = j * tstep;
+        const w1r = cosT[t1];
+        const w1i = sgn * sinT[t1];
+        const w2r = cosT[2 * t1];
+        const w2i = sgn * sinT[2 * t1];
+        const w3r = cosT[3 * t1];
+        const w3i = sgn * sinT[3 * t1];
+        for (let base = j; base < n; base += span) {
+          const o0 = base * width;
+          const o1 = o0 + quarter * width;
+          const o2 = o1 + quarter * width;
+          const o3 = o2 + quarter * width;
+          for (let x = 0; x < width; x++) {
+            const ar = re[o0 + x], ai = im[o0 + x];
+            const br = re[o1 + x], bi = im[o1 + x];
+            const cr = re[o2 + x], ci = im[o2 + x];
+            const dr = re[o3 + x], di = im[o3 + x];
+            const apcR = ar + cr, apcI = ai + ci;
+            const amcR = ar - cr, amcI = ai - ci;
+            const bpdR = br + dr, bpdI = bi + di;
+            const bmdR = br - dr, bmdI = bi - di;
+            const jbmdR = -sgn * bmdI;
+            const jbmdI = sgn * bmdR;
+            re[o0 + x] = apcR + bpdR;
+            im[o0 + x] = apcI + bpdI;
+            const x2r = apcR - bpdR, x2i = apcI - bpdI;
+            const x1r = amcR + jbmdR, x1i = amcI + jbmdI;
+            const x3r = amcR - jbmdR, x3i = amcI - jbmdI;
+            re[o1 + x] = x2r * w2r - x2i * w2i;
+            im[o1 + x] = x2r * w2i + x2i * w2r;
+            re[o2 + x] = x1r * w1r - x1i * w1i;
+            im[o2 + x] = x1r * w1i + x1i * w1r;
+            re[o3 + x] = x3r * w3r - x3i * w3i;
+            im[o3 + x] = x3r * w3i + x3i * w3r;
+          }
+        }
+      }
+      span = quarter;
+    }
+    if (span === 2) {
+      for (let i = 0; i < n; i += 2) {
+        const o0 = i * width;
+        const o1 = o0 + width;
+        for (let x = 0; x < width; x++) {
+          const ar = re[o0 + x], ai = im[o0 + x];
+          const br = re[o1 + x], bi = im[o1 + x];
+          re[o0 + x] = ar + br;
+          im[o0 + x] = ai + bi;
+          re[o1 + x] = ar - br;
+          im[o1 + x] = ai - bi;
+        }
+      }
+    }
+    const rev = this.bitReversed;
+    const tmp = new Float64Array(width);
+    for (let i = 0; i < n; i++) {
+      const r = rev[i];
+      if (r > i) {
+        const a = i * width;
+        const b = r * width;
+        tmp.set(re.subarray(a, a + width));
+        re.copyWithin(a, b, b + width);
+        re.set(tmp, b);
+        tmp.set(im.subarray(a, a + width));
+        im.copyWithin(a, b, b + width);
+        im.set(tmp, b);
+      }
+    }
+  }
 }
 
 const planCache = new Map<number, FftPlan>();
@@ -154,9 +240,8 @@ export function fft1d(re: Float64Array, im: Float64Array, inverse = false): void
 }
 
 /**
- * 2-D transform of a row-major width x height complex array, in place. Rows are transformed
- * directly; columns are gathered in blocks of 16 into a contiguous scratch buffer (cache-friendly
- * reads of 16 adjacent values per row), transformed and scattered back.
+ * 2-D transform of a row-major width x height complex array, in place: each row, then all
+ * columns at once with butterflies over whole rows (FftPlan.transformColumns).
  */
 export function fft2d(re: Float64Array, im: Float64Array, width: number, height: number, inverse = false): void {
   if (re.length !== width * height || im.length !== width * height) {
@@ -165,26 +250,5 @@ export function fft2d(re: Float64Array, im: Float64Array, width: number, height:
   const rowPlan = fftPlan(width);
   for (let y = 0; y < height; y++) rowPlan.transform(re, im, inverse, y * width);
   if (height === 1) return;
-  const colPlan = fftPlan(height);
-  const block = Math.min(16, width);
-  const scratchRe = new Float64Array(block * height);
-  const scratchIm = new Float64Array(block * height);
-  for (let x0 = 0; x0 < width; x0 += block) {
-    const nb = Math.min(block, width - x0);
-    for (let y = 0; y < height; y++) {
-      const src = y * width + x0;
-      for (let b = 0; b < nb; b++) {
-        scratchRe[b * height + y] = re[src + b];
-        scratchIm[b * height + y] = im[src + b];
-      }
-    }
-    for (let b = 0; b < nb; b++) colPlan.transform(scratchRe, scratchIm, inverse, b * height);
-    for (let y = 0; y < height; y++) {
-      const dst = y * width + x0;
-      for (let b = 0; b < nb; b++) {
-        re[dst + b] = scratchRe[b * height + y];
-        im[dst + b] = scratchIm[b * height + y];
-      }
-    }
-  }
+  fftPlan(height).transformColumns(re, im, width, inverse);
 }
