@@ -101,7 +101,7 @@ export function encodeFitsTable(table: ColumnTable, extname = 'CATALOGUE'): Uint
   const cols = names.map((n) => table.columns[n]);
   const n = cols.length === 0 ? 0 : cols[0].length;
   // String columns hold escaped ASCII (FITS 4.0 section 7.3.3.1 allows only printable ASCII);
-  // width = longest value (at least 1), plus one when a value ends in a space, so that every value
+  // width = longest value, plus one when a value ends in a space, so that every value
   // keeps its NUL terminator. Values without characters to escape are used as they are.
   const asciiCols = cols.map((c) => (Array.isArray(c) ? c.map((v) => (/^[\x20-\x5b\x5d-\x7e]*$/.test(v) ? v : escapeAscii(v))) : undefined));
   const widths = cols.map((c, i) => {
@@ -113,7 +113,8 @@ export function encodeFitsTable(table: ColumnTable, extname = 'CATALOGUE'): Uint
         longest = Math.max(longest, v.length);
         if (!trailingSpace && v.endsWith(' ')) trailingSpace = true;
       }
-      return Math.max(1, longest + (trailingSpace ? 1 : 0));
+      // At least 2: TOPCAT/STIL read a 1A column as single characters, not strings.
+      return Math.max(2, longest + (trailingSpace ? 1 : 0));
     }
     return TFORM[columnTypeOf(c) as Exclude<ColumnType, 'string'>].size;
   });
