@@ -231,3 +231,11 @@ test('write options are checked, naming the option and the value', () => {
   expect(() => encodeCatalogue(truthTable(), 'arrow', { arrowIpc: 'pipe' as never })).toThrow(/arrowIpc must be 'file' or 'stream', got "pipe"/);
   expect(() => encodeCatalogue(truthTable(), 'reg', { beamArcsec: -1 })).toThrow(/beamArcsec must be a finite number > 0, got -1/);
 });
+
+test('a damaged ECSV header is a FormatError naming the file', async () => {
+  const file = path.join(dir, 'bad.csv');
+  fs.writeFileSync(file, '# %ECSV 1.0\n# ---\n# datatype: [\n# - {name: a\na\n1\n');
+  await expect(readCatalogue(file)).rejects.toThrow(/bad\.csv: bad ECSV header/);
+  fs.writeFileSync(file, '# %ECSV 1.0\n# ---\n# delimiter: ";"\n# datatype:\n# - {name: a, datatype: int32}\na\n1\n');
+  await expect(readCatalogue(file)).rejects.toThrow(/bad\.csv: ECSV delimiter must be ',' or ' ', got ";"/);
+});
