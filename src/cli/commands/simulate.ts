@@ -148,8 +148,18 @@ export async function runSimulation(
       noise_std_jy: r.noiseStd,
       final_border_std_jy: r.finalBorderStd,
       theoretical_noise_jy: r.theoreticalNoise,
-      clean: r.clean,
-      uv: r.uv,
+      clean:
+        r.clean === null
+          ? null
+          : { iterations: r.clean.iterations, major_cycles: r.clean.majorCycles, components: r.clean.components, threshold_jy: r.clean.threshold, stopped: r.clean.stopped },
+      uv: {
+        visibilities: r.uv.visibilities,
+        dropped: r.uv.dropped,
+        sampled_cells: r.uv.sampledCells,
+        max_uv_wavelengths: r.uv.maxUvWavelengths,
+        grid_size: r.uv.gridSize,
+        band_fraction: r.uv.bandFraction,
+      },
     })),
   };
   const manifestPath = path.join(dir, 'manifest.json');
