@@ -127,12 +127,13 @@ export function register(program: Command): void {
     .option('--out <DIR>', 'output directory', DEMO_DEFAULTS.out)
     .option('--size <PX>', 'image side in pixels', parseIntOption('--size', { min: 256, max: 8192 }), DEMO_DEFAULTS.size)
     .option('--seed <S>', 'simulation seed', parseIntOption('--seed', { min: 0, max: 0xffffffff }), DEMO_DEFAULTS.seed)
-    .option('--weighting <W>', 'natural|uniform|briggs:R (picks the shipped model of the same name)', (v: string) => parseWeighting(v), parseWeighting(DEMO_DEFAULTS.weighting))
+    .option('--weighting <W>', `natural|uniform|briggs:R, picks the shipped model of the same name (default: ${DEMO_DEFAULTS.weighting})`, (v: string) => parseWeighting(v))
     .option('--model <natural|uniform|MODEL_DIR>', 'model to detect with (default: the one matching --weighting)')
     .option('--workers <N>', 'CNN worker threads (default: cores, at most 8)', parseIntOption('--workers', { min: 1 }))
     .option('--quiet', 'only the summary')
     .action(
-      action(async (opts: DemoOptions) => {
+      action(async (cli: Omit<DemoOptions, 'weighting'> & { weighting?: Weighting }) => {
+        const opts: DemoOptions = { ...cli, weighting: cli.weighting ?? parseWeighting(DEMO_DEFAULTS.weighting) };
         await fs.mkdir(opts.out, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
           throw new UserInputError(`--out ${opts.out} cannot be created: ${err.code ?? err.message}`, { cause: err });
         });
