@@ -74,6 +74,7 @@ export function createMemoryQueue(): MemoryQueue {
         const g = group(options.groupId);
         const maxInFlight = options.maxInFlight ?? 1;
         const inFlight = new Set<Promise<void>>();
+        const abandoned = new Set<string>();
         const context: HandlerContext = { heartbeat: async () => {}, isRunning: () => running };
         for (const t of options.topics) {
           log(t);
@@ -90,6 +91,7 @@ export function createMemoryQueue(): MemoryQueue {
             while (running && inFlight.size < maxInFlight && g.next.get(t)! < log(t).length) {
               const offset = g.next.get(t)!;
               g.next.set(t, offset + 1);
+              if (g.finished.get(t)!.has(offset)) continue; // done before a redelivery rewind
               const message = log(t)[offset];
               handed = true;
               const p: Promise<void> = options
@@ -103,6 +105,7 @@ export function createMemoryQueue(): MemoryQueue {
                 })
                 .catch((err) => {
                   running = false;
+                  abandoned.add(t);
                   rejectFailed(err);
                 })
                 .finally(() => {
@@ -125,6 +128,9 @@ export function createMemoryQueue(): MemoryQueue {
           }
         }
         await Promise.allSettled([...inFlight]);
+        // Like a Kafka rebalance: what this member took and did not finish goes back to the group,
+        // which resumes from the committed offset (finished messages after it are skipped).
+        for (const t of abandoned) g.next.set(t, Math.min(g.next.get(t)!, g.committed.get(t)!));
       }
 
       return {

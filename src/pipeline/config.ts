@@ -121,10 +121,10 @@ export function parsePipelineConfig(raw: unknown, where: string, env: NodeJS.Pro
     let sasl: { mechanism: 'scram-sha-512' | 'scram-sha-256'; username: string; password: string } | undefined;
     if (q.sasl !== undefined) {
       const sa = obj(q.sasl, 'queue.sasl');
+      if ('password' in sa) fail('queue.sasl.password', 'must not be in the file; use passwordEnv');
       known(sa, 'queue.sasl', ['mechanism', 'username', 'usernameEnv', 'passwordEnv']);
       const mechanism = str(sa.mechanism, 'queue.sasl.mechanism', 'scram-sha-512');
       if (mechanism !== 'scram-sha-512' && mechanism !== 'scram-sha-256') fail('queue.sasl.mechanism', `must be scram-sha-512 or scram-sha-256, got ${JSON.stringify(mechanism)}`);
-      if ('password' in sa) fail('queue.sasl.password', 'must not be in the file; use passwordEnv');
       sasl = {
         mechanism: mechanism as 'scram-sha-512' | 'scram-sha-256',
         username: sa.usernameEnv !== undefined ? fromEnv(sa.usernameEnv, 'queue.sasl.usernameEnv') : str(sa.username, 'queue.sasl.username'),

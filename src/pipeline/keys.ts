@@ -1,19 +1,21 @@
 /**
  * Object keys derived from untrusted names (issue 6, security). An image id comes from a file or
  * object name that anyone who can upload may choose, so it is reduced to [A-Za-z0-9._-], may not
- * start with '.', and is capped in length; a name that had to change gets a short hash of the
+ * start or end with '.', and is capped in length; a name that had to change gets a short hash of the
  * original, so two different names never collide. A crafted name ('../../x', 'a/b', '%2e%2e')
  * can therefore never leave the prefix it is placed under.
  */
 import { createHash } from 'node:crypto';
 import { UserInputError } from '../core/errors';
 
-const SAFE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,119}$/;
+// Starts and ends with a letter, digit, '_' or '-': no leading dot (hidden, '..') and no trailing
+// dot (so appending '.parquet' can never form '..').
+const SAFE = /^[A-Za-z0-9_-](?:[A-Za-z0-9._-]{0,118}[A-Za-z0-9_-])?$/;
 
 /** A safe single path segment for `name`. */
 export function safeSegment(name: string): string {
   if (SAFE.test(name) && !name.includes('..')) return name;
-  const cleaned = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/\.{2,}/g, '_').replace(/^[._]+/, '').slice(0, 100);
+  const cleaned = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/\.{2,}/g, '_').replace(/^[._]+/, '').slice(0, 100).replace(/\.+$/, '');
   const hash = createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 10);
   return `${cleaned || 'x'}-${hash}`;
 }
