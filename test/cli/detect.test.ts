@@ -159,4 +159,19 @@ describe('deepsource detect', () => {
     expect(Number(aips.metadata[META.beamArcsec])).toBeCloseTo(45, 1);
     expect(aips.metadata['deepsource.beam_source']).toBe('aips-history');
   });
+
+  // The shipped model (trained by models/train-shipped.sh) may be absent in a fresh checkout.
+  const shipped = existsSync(join(ROOT, 'models/natural/model.json')) && existsSync(join(REAL, 'GRB120422A-120429.fits')) ? test : test.skip;
+  shipped('shipped natural model: the one real source of GRB120422A is the strongest CNN detection', async () => {
+    const out = join(dir, 'grb-shipped.csv');
+    const res = run([join(REAL, 'GRB120422A-120429.fits'), '--model', 'natural', '--out', out, '--workers', '1', '--quiet']);
+    expect(res.status).toBe(0);
+    const table = await readCatalogue(out);
+    const cnn = Array.from(table.columns.cnn_peak as Float32Array);
+    expect(cnn.length).toBeGreaterThan(0);
+    const top = cnn.indexOf(Math.max(...cnn));
+    // brightest pixel FITS (267, 260) 1-based = (266, 259) 0-based; the beam is ~11 px, so 3 px is a quarter beam
+    expect(Math.hypot((table.columns.x as Float64Array)[top] - 266, (table.columns.y as Float64Array)[top] - 259)).toBeLessThan(3);
+    expect((table.columns.snr as Float64Array)[top]).toBeGreaterThan(4);
+  });
 });
