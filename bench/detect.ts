@@ -21,6 +21,10 @@
  *    a worker's memory follows the tile, not the image.
  *  - run: one detection (used by the two modes above; prints its own JSON).
  *
+ * Profile (one CPU profile per thread: main = I/O, stitch, TBD; worker = normalise, onnxruntime):
+ *   node --cpu-prof --cpu-prof-dir=tmp/bench/prof tmp/bench-detect/bench/detect.js run \
+ *     --image tmp/bench/synthetic_4096.fits --model tmp/bench/untrained-model --workers 1 --out tmp/bench/p.parquet
+ *
  * Without --image, a 4096² synthetic radio-like image is made (correlated noise: white noise
  * smoothed by the beam, plus beam-shaped point sources with power-law fluxes), in tmp/bench/.
  * Without --model, models/natural is used if present, else an untrained model with the Fig. 8
