@@ -1,3 +1,8 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openFits } from '../../src/fits/read';
+import { writeFitsImage } from '../../src/fits/write';
 import { normaliseInput } from '../../src/model/normalise';
 import { createSerialExecutor } from '../../src/tiling/pool';
 import { runTiledInference, sampleRows, type RowSource } from '../../src/tiling/stitch';
@@ -78,6 +83,25 @@ describe('runTiledInference (serial path)', () => {
     // One strip per tile-row, each at most a tile high.
     expect(source.calls.length).toBe(result.plan.rows);
     for (const [y0, y1] of source.calls) expect(y1 - y0).toBeLessThanOrEqual(64);
+  });
+
+  it('reads strips from a real FITS file (src/fits openFits) and matches the in-memory image', async () => {
+    const image = syntheticImage(173, 141, 17, [[90, 70, 30]]);
+    image.data[5] = NaN;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tiling-fits-'));
+    try {
+      const file = path.join(dir, 'img.fits');
+      await writeFitsImage(file, image, []);
+      const fits = await openFits(file);
+      const executor = createSerialExecutor(await createConvRuntime(''));
+      const tiling = { tile: 60, overlap: 12 };
+      const fromFile = await runTiledInference(fits, { imageId: file, noiseSigma: SIGMA, executor, tiling });
+      await fits.close();
+      const fromMemory = await runTiledInference(image, { imageId: 'mem', noiseSigma: SIGMA, executor, tiling });
+      expect(maxAbsDiff(fromFile.output.data, fromMemory.output.data)).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports progress per tile and rejects a bad noise sigma', async () => {
