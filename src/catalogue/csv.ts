@@ -200,6 +200,30 @@ function parseEcsvHeader(lines: string[], file: string): { declared: Map<string,
   return { declared, metadata, delimiter };
 }
 
+/**
+ * The header of CSV files written before the switch to ECSV (2026-11-25): `# meta: {"key","value"}`
+ * and `# column: {"name","type","unit","ucd","description"}` lines. Other comments are ignored.
+ */
+function parseJsonCommentHeader(comments: string[]): { declared: Map<string, CsvColumnHeader>; metadata: Record<string, string> } {
+  const declared = new Map<string, CsvColumnHeader>();
+  const metadata: Record<string, string> = {};
+  for (const line of comments) {
+    const m = /^(meta|column): (\{.*\})$/.exec(line);
+    if (!m) continue;
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(m[2]) as Record<string, unknown>;
+    } catch {
+      continue; // an ordinary comment that happens to look similar
+    }
+    if (m[1] === 'meta' && typeof parsed.key === 'string') metadata[parsed.key] = String(parsed.value ?? '');
+    else if (m[1] === 'column' && typeof parsed.name === 'string' && typeof parsed.type === 'string' && parsed.type in ECSV_TYPES) {
+      declared.set(parsed.name, { name: parsed.name, type: ECSV_TYPES[parsed.type], unit: String(parsed.unit ?? ''), ucd: String(parsed.ucd ?? ''), description: String(parsed.description ?? '') });
+    }
+  }
+  return { declared, metadata };
+}
+
 export function decodeCsv(text: string, file: string): ColumnTable {
   let metadata: Record<string, string> = {};
   let declared = new Map<string, CsvColumnHeader>();
@@ -213,6 +237,7 @@ export function decodeCsv(text: string, file: string): ColumnTable {
   }
   let delimiter = 44;
   if (comments.length > 0 && /^%ECSV /.test(comments[0])) ({ declared, metadata, delimiter } = parseEcsvHeader(comments, file));
+  else ({ declared, metadata } = parseJsonCommentHeader(comments));
   let records: string[][];
   try {
     records = parseRecords(text, pos, delimiter);

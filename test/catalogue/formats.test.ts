@@ -239,3 +239,25 @@ test('a damaged ECSV header is a FormatError naming the file', async () => {
   fs.writeFileSync(file, '# %ECSV 1.0\n# ---\n# delimiter: ";"\n# datatype:\n# - {name: a, datatype: int32}\na\n1\n');
   await expect(readCatalogue(file)).rejects.toThrow(/bad\.csv: ECSV delimiter must be ',' or ' ', got ";"/);
 });
+
+test('CSV files with the earlier JSON-comment header still read with types, units and metadata', async () => {
+  const file = path.join(dir, 'old.csv');
+  fs.writeFileSync(
+    file,
+    [
+      '# DeepSource catalogue. Lines starting with # are metadata (JSON); the first other line names the columns.',
+      '# meta: {"key":"deepsource.catalogue","value":"truth"}',
+      '# column: {"name":"id","type":"int32","unit":"","ucd":"meta.id;meta.main","description":"Source index"}',
+      '# column: {"name":"flux_jy","type":"float64","unit":"Jy","ucd":"phot.flux.density","description":"Flux"}',
+      '# meta: {"key":"test"}',
+      'id,flux_jy',
+      '0,1.5',
+      '1,nan',
+    ].join('\n') + '\n',
+  );
+  const t = await readCatalogue(file);
+  expect(Array.from(t.columns.id as Int32Array)).toEqual([0, 1]);
+  expect(Array.from(t.columns.flux_jy as Float64Array)).toEqual([1.5, NaN]);
+  expect(t.info.flux_jy).toEqual({ unit: 'Jy', ucd: 'phot.flux.density', description: 'Flux' });
+  expect(t.metadata).toEqual({ 'deepsource.catalogue': 'truth', test: '' });
+});
