@@ -110,7 +110,18 @@ export class SchemaError extends DeepSourceError {
   }
 }
 
-export const SCHEMAS_DIR = path.resolve(__dirname, '..', '..', 'schemas');
+/** schemas/ of the repository or package: found upwards from this file (src/, dist/ or a bench build). */
+export const SCHEMAS_DIR = findSchemasDir();
+
+function findSchemasDir(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 8; i++) {
+    const candidate = path.join(dir, 'schemas');
+    if (fs.existsSync(path.join(candidate, 'v1', 'image.schema.json'))) return candidate;
+    dir = path.dirname(dir);
+  }
+  return path.resolve(__dirname, '..', '..', 'schemas');
+}
 export const CURRENT_VERSION = 1;
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
