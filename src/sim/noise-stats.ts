@@ -1,6 +1,6 @@
 /**
  * Noise of a simulated image (paper section 2): the standard deviation of the source-free border,
- * i.e. all pixels closer than `border` pixels to an edge.
+ * i.e. all pixels closer than `border` pixels to an edge. Non-finite pixels are skipped.
  */
 export function borderNoiseStd(data: ArrayLike<number>, width: number, height: number, border: number): number {
   let n = 0;
@@ -15,7 +15,7 @@ export function borderNoiseStd(data: ArrayLike<number>, width: number, height: n
         continue;
       }
       const v = data[row + x];
-      if (!Number.isFinite(v)) continue;
+      if (v - v !== 0) continue; // NaN or infinite (blank)
       n++;
       sum += v;
       sum2 += v * v;

@@ -77,7 +77,7 @@ export function uvCoverage(layout: ArrayLayout, options: ObservationOptions): Uv
   const u = new Float64Array(total);
   const v = new Float64Array(total);
   let idx = 0;
-  let maxUv = 0;
+  let maxUv2 = 0;
   for (let p = 0; p < ants.length; p++) {
     for (let q = p + 1; q < ants.length; q++) {
       const bx = local[q].x - local[p].x;
@@ -92,12 +92,12 @@ export function uvCoverage(layout: ArrayLayout, options: ObservationOptions): Uv
           const scale = freqs[c] / SPEED_OF_LIGHT;
           u[idx] = uM * scale;
           v[idx] = vM * scale;
-          const r = Math.hypot(u[idx], v[idx]);
-          if (r > maxUv) maxUv = r;
+          const r2 = u[idx] * u[idx] + v[idx] * v[idx];
+          if (r2 > maxUv2) maxUv2 = r2;
           idx++;
         }
       }
     }
   }
-  return { u, v, baselines: nb, times: has.length, channels: freqs.length, maxUvWavelengths: maxUv };
+  return { u, v, baselines: nb, times: has.length, channels: freqs.length, maxUvWavelengths: Math.sqrt(maxUv2) };
 }

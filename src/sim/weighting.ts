@@ -31,8 +31,9 @@ export interface UvGrid {
   maxCell: number;
 }
 
+/** Round half away from zero, so that round(-a) = -round(a) (|a| < 2^31). */
 function symmetricRound(a: number): number {
-  return a < 0 ? -Math.round(-a) : Math.round(a);
+  return a < 0 ? -((0.5 - a) | 0) : (a + 0.5) | 0;
 }
 
 /** Counts visibilities (and their conjugates) per cell of a size x size grid with pixel `pixelRad`. */
