@@ -59,6 +59,11 @@ log4j.appender.file.layout=org.apache.log4j.PatternLayout
 log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 PROPS
 
+# Test topics have unique names; keep the data directory from growing without bound across runs.
+if [ -d "$dir/data" ] && [ "$(find "$dir/data" -mindepth 1 -maxdepth 1 -type d | wc -l)" -gt 600 ]; then
+  log "kafka data holds more than 600 partitions from earlier runs; starting from empty storage"
+  rm -rf "$dir/data"
+fi
 java_cmd=(java -Xms128m -Xmx512m -XX:+UseSerialGC -Dlog4j.configuration="file:$dir/log4j.properties" -cp "$libs/*")
 if [ ! -f "$dir/data/meta.properties" ]; then
   log "formatting kafka storage (KRaft)"
@@ -68,6 +73,9 @@ if [ ! -f "$dir/data/meta.properties" ]; then
 fi
 
 log "starting kafka on 127.0.0.1:$BROKER_PORT"
+# A fresh log, so the readiness check below cannot match a previous run's "started" line.
+[ -f "$dir/server.log" ] && mv -f "$dir/server.log" "$dir/server.log.1"
+: > "$dir/server.log"
 nohup "${java_cmd[@]}" kafka.Kafka "$dir/server.properties" > "$dir/stdout.log" 2>&1 &
 echo $! > "$pidfile"
 (umask 077; cat > "$dir/env" <<ENV

@@ -80,8 +80,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (broker && broker.exitCode === null) broker.kill('SIGKILL');
+  if (broker && broker.exitCode === null) {
+    const exited = new Promise((r) => broker!.once('exit', r));
+    broker.kill('SIGKILL');
+    await exited;
+  }
   await executor?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('the broker restarts mid-run and the run completes with the same catalogue', async () => {

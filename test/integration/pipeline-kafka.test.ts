@@ -46,6 +46,7 @@ afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   await executor?.close();
   await store?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 function configFor(name: string, extra: Record<string, unknown> = {}): { raw: Record<string, unknown>; config: PipelineConfig; file: string } {

@@ -100,6 +100,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopServer();
   await executor?.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 test('a short S3 outage mid-run is retried with backoff and the run completes', async () => {
