@@ -6,8 +6,13 @@
  *
  * Per image: uv tracks for the field's declination -> gridded counts -> weights (natural, uniform,
  * Briggs) -> PSF and correlated noise (one FFT) -> noise level from the source-free border ->
- * fluxes = SNR x noise -> sources through the uv plane -> dirty image -> Hogbom CLEAN + Gaussian
- * restoring beam (default) -> image, truth, header cards.
+ * fluxes = SNR x noise -> sources through the uv plane -> dirty image -> Hogbom CLEAN with exact
+ * major cycles + Gaussian restoring beam (default) -> image, truth, header cards.
+ *
+ * Simplifications (documented, not hidden): no w-term, no primary beam, no elevation limits or
+ * shadowing; nearest-cell gridding on a grid padded to a power of two, so the sky is periodic on
+ * that grid (as an FFT imager without anti-aliasing would see it); point sources (the paper's 3"
+ * sources are "effectively point-like", section 2).
  */
 import { UserInputError, describeValue } from '../core/errors';
 import { nextPowerOfTwo } from '../core/fft';
