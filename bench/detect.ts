@@ -37,6 +37,7 @@ import * as path from 'node:path';
 import { Random } from '../src/core/random';
 import type { Image } from '../src/core/image';
 import { thresholdedBlobDetection } from '../src/detect/tbd';
+import { readTunedTbdParams } from '../src/detect/tbd-params';
 import { openFits } from '../src/fits/read';
 import { formatHeaderBlocks } from '../src/fits/header';
 import { writeFitsImage } from '../src/fits/write';
@@ -225,7 +226,8 @@ async function runDetection(file: string, modelDir: string, workers: number, til
   const tCnn = lap();
   // High-water mark up to the end of the CNN phase (workers alive, map allocated, TBD not yet run).
   const peakRssAfterCnnMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  const tbd = thresholdedBlobDetection(cnn.output);
+  // The model's tuned TBD parameters (tbd.json), as `deepsource detect` uses; else the defaults.
+  const tbd = thresholdedBlobDetection(cnn.output, readTunedTbdParams(modelDir) ?? {});
   const tTbd = lap();
   const blobs = tbd.blobs;
   const peak = new Float64Array(blobs.count);
