@@ -125,3 +125,25 @@ test('bounded work: at most maxInFlight messages are handled at once across part
   expect(peak).toBe(2);
   expect(new Set(handled).size).toBe(16);
 });
+
+test('SASL_SSL with SCRAM-SHA-512 (the Rubin alert-stream setup): works with the CA, refused without it', async () => {
+  const topic = uniqueName('tls');
+  const sasl = { mechanism: 'scram-sha-512' as const, username: env.user, password: env.password };
+  const ok = createKafkaQueue({ brokers: env.saslSslBrokers, ssl: { caFile: env.caFile }, sasl });
+  await ok.ensureTopics([{ topic, partitions: 1 }]);
+  const p = await ok.producer();
+  await p.send(topic, [{ key: 'a', value: enc('over tls') }]);
+  const got: string[] = [];
+  const c = ok.consumer();
+  await c.start({ topics: [topic], groupId: uniqueName('g'), handler: async (m) => void got.push(dec(m.value)) });
+  await waitFor(() => got.length === 1, 30_000);
+  await c.stop();
+  await p.close();
+  await ok.close();
+  expect(got).toEqual(['over tls']);
+
+  // Without the CA the self-signed certificate is not trusted: the client refuses to talk.
+  const untrusted = createKafkaQueue({ brokers: env.saslSslBrokers, ssl: true, sasl, logLevel: 'nothing' });
+  await expect(untrusted.ensureTopics([{ topic }])).rejects.toThrow(/kafka create topics failed/);
+  await untrusted.close();
+});

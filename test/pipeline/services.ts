@@ -22,9 +22,16 @@ function readEnvFile(file: string, service: string): Record<string, string> {
   return out;
 }
 
-export function kafkaEnv(): { brokers: string[]; saslBrokers: string[]; user: string; password: string } {
+export function kafkaEnv(): { brokers: string[]; saslBrokers: string[]; saslSslBrokers: string[]; caFile: string; user: string; password: string } {
   const env = readEnvFile(path.join(STATE_DIR, 'kafka', 'env'), 'kafka');
-  return { brokers: [env.KAFKA_BROKERS], saslBrokers: [env.KAFKA_SASL_BROKERS], user: env.KAFKA_SCRAM_USER, password: env.KAFKA_SCRAM_PASSWORD };
+  return {
+    brokers: [env.KAFKA_BROKERS],
+    saslBrokers: [env.KAFKA_SASL_BROKERS],
+    saslSslBrokers: [env.KAFKA_SASL_SSL_BROKERS],
+    caFile: env.KAFKA_CA_FILE,
+    user: env.KAFKA_SCRAM_USER,
+    password: env.KAFKA_SCRAM_PASSWORD,
+  };
 }
 
 export function s3Env(): { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string } {
