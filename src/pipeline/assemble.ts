@@ -34,7 +34,7 @@ import { tableLength } from '../catalogue/table';
 import type { Provenance } from '../catalogue/provenance';
 import { deadLetter, errorText, withRetries, type Stage, type StageContext } from './context';
 import { decodeMessage, encodeMessage, SchemaError, type CatalogueMessage, type TileResultMessage } from './messages';
-import { objectByteSource } from './object-source';
+import { memoryByteSource } from './object-source';
 import type { TileSidecar } from './worker';
 
 export type PipelineNoise = 'auto' | DetectNoise | { estimator: 'border-std'; borderPx: number };
@@ -124,9 +124,10 @@ export async function assembleImage(ctx: StageContext, result: TileResultMessage
   }
   const source = await sourceOf(store, ctx, result, sidecars[0]);
   const where = `${source.bucket}/${source.key}`;
-  const info = await store.head(source);
-  if (!info) throw new DeepSourceError(`${where} disappeared before assembly`);
-  const fits = await openFitsSource(objectByteSource(store, source, info.size), where);
+  // One GET of the whole object: the image is needed whole (stitching, local rms, peak flux) and
+  // its sha256 goes into the provenance, so a second read would only cost bandwidth.
+  const imageBytes = await store.get(source);
+  const fits = await openFitsSource(memoryByteSource(imageBytes), where);
   let image: Image;
   let header: FitsHeader;
   try {
@@ -156,7 +157,7 @@ export async function assembleImage(ctx: StageContext, result: TileResultMessage
     provenance: {
       ...options.provenance,
       imageName: source.key.split('/').pop(),
-      imageSha256: createHash('sha256').update(await store.get(source)).digest('hex'),
+      imageSha256: createHash('sha256').update(imageBytes).digest('hex'),
       ...(beam ? { beamArcsec: beamSizeDeg(beam) * 3600 } : {}),
       extra: {
         ...options.provenance?.extra,

@@ -11,3 +11,11 @@ export function objectByteSource(store: ObjectStore, ref: ObjectRef, size: numbe
     read: (offset, length) => store.getRange(ref, { start: offset, end: Math.min(size, offset + length) }),
   };
 }
+
+/** Bytes already in memory as a FITS byte source. */
+export function memoryByteSource(bytes: Uint8Array): FitsByteSource {
+  return {
+    size: bytes.byteLength,
+    read: async (offset, length) => bytes.subarray(offset, Math.min(bytes.byteLength, offset + length)),
+  };
+}
