@@ -417,7 +417,7 @@ async function main(): Promise<void> {
   if (mode === 'memory') {
     const size = Number(opts.get('size') ?? 16384);
     const tile = Number(opts.get('tile') ?? DEFAULT_TILING_OPTIONS.tile);
-    const big = path.join(WORK, `tiled_${size}.fits`);
+    const big = path.join(WORK, `${path.basename(image, '.fits')}_tiled_${size}.fits`);
     if (!fs.existsSync(big)) await tileFits(image, big, size);
     // Same image, two tile sizes (worker memory follows the tile); then the big image, same tile.
     for (const [file, t] of [[image, 1024], [image, tile], [big, tile]] as Array<[string, number]>) {
