@@ -41,12 +41,14 @@ export function register(program: Command): void {
         };
         if (mode === 'run') {
           let progress: Progress | undefined;
+          let failed = 0;
           const report = await runPipeline(config, {
             log,
             timeoutMs: opts.timeout ? opts.timeout * 1000 : undefined,
             onImage: (done, total, event) => {
               progress ??= createProgress(`pipeline ${config.name}`, total, { quiet: opts.quiet });
-              progress.update(done, { failed: event.status === 'failed' ? event.imageId : '' });
+              if (event.status === 'failed') failed++;
+              progress.update(done, failed > 0 ? { failed } : undefined);
             },
           });
           progress?.stop();
