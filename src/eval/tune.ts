@@ -50,7 +50,7 @@ export interface TuneGrid {
 
 export const DEFAULT_TUNE_GRID: Readonly<TuneGrid> = Object.freeze({
   deltaMax: Object.freeze([100, 5, 10, 20, 50, 200, 500, 1000, 2000]),
-  aMin: Object.freeze([10, 0, 2, 4, 6, 8, 12, 15, 20, 30, 40, 60, 100]),
+  aMin: Object.freeze([10, 0, 2, 4, 6, 8, 12, 15, 20, 30, 40, 60, 100, 150, 200, 300]),
   centre: Object.freeze(['mean', 'centroid', 'peak'] as CentreMethod[]),
   stopRule: Object.freeze(['closest', 'first-exceed'] as StopRule[]),
 });

@@ -18,7 +18,7 @@ import { createOnnxRuntime } from '../../adapters/onnx-runtime';
 import { createSerialExecutor, type TileExecutor } from '../../tiling/pool';
 import { resolveModelDir } from '../../model/registry';
 import { detectImage } from '../../detect/detect-image';
-import { readTunedTbdParams } from '../../detect/tbd-params';
+import { parseTbdParams, readTunedTbdParams } from '../../detect/tbd-params';
 import { resolveTbdOptions, type TbdOptions } from '../../detect/tbd';
 import type { CnnRuntime } from '../../model/runtime';
 import type { FinderImage } from '../../eval/finders/common';
@@ -66,6 +66,7 @@ interface CompareCliOptions {
   sextractorGrid: Array<[number, number]>;
   note: string[];
   reportOnly?: boolean;
+  tbd?: string;
 }
 
 function parseFinders(value: string): FinderName[] {
@@ -143,6 +144,7 @@ export function register(program: Command): void {
     .option('--pybdsf-grid <LIST>', 'PyBDSF candidates for --val, e.g. "2,2;3,3;3,5"', parsePairList('--pybdsf-grid'), [[2, 2], [3, 3], [3, 5]] as Array<[number, number]>)
     .option('--sextractor-grid <LIST>', 'SExtractor (thresh,minarea) candidates for --val, e.g. "1.5,5;2,20"', parsePairList('--sextractor-grid'), SEXTRACTOR_GRID)
     .option('--note <TEXT>', 'a line for the report notes (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--tbd <FILE>', "DeepSource TBD parameters (a tbd.json, e.g. from tune --json) instead of the model's tbd.json")
     .option('--report-only', 'only rebuild OUT/report.md from the results already there')
     .action(
       action(async (opts: CompareCliOptions) => {
@@ -192,7 +194,8 @@ export function register(program: Command): void {
         try {
           for (const name of opts.finders) {
             if (name === 'deepsource') {
-              const ds = await createDeepSourceRunner(opts.model ?? (firstHeaderWeighting.startsWith('uniform') ? 'uniform' : 'natural'), opts.threads);
+              const tbd = opts.tbd === undefined ? undefined : readTbdFile(opts.tbd);
+              const ds = await createDeepSourceRunner(opts.model ?? (firstHeaderWeighting.startsWith('uniform') ? 'uniform' : 'natural'), opts.threads, tbd);
               closeDs = () => ds.close();
               runners.push(ds);
             } else if (name === 'sextractor') runners.push(sextractorRunner(sextractorOptions));
@@ -225,6 +228,23 @@ export function register(program: Command): void {
         }
       }),
     );
+}
+
+/** A tbd.json, or a `tune --json` output (its `best` holds the parameters). */
+function readTbdFile(path: string): TbdOptions {
+  if (!existsSync(path)) throw new UserInputError(`--tbd: ${path} does not exist`);
+  const text = readFileSync(path, 'utf8');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new UserInputError(`--tbd: ${path} is not JSON`);
+  }
+  const best = (raw as { best?: unknown; sweep?: Record<string, unknown> }).best;
+  if (best && typeof best === 'object') {
+    return parseTbdParams(JSON.stringify({ ...(raw as { sweep?: object }).sweep, ...best }), path);
+  }
+  return parseTbdParams(text, path);
 }
 
 function finderColour(name: string): string | undefined {
