@@ -46,6 +46,8 @@ export interface TiledInferenceOptions {
   retries?: number;
   /** Called after each tile is stitched (progress bars). */
   onTile?: (done: number, total: number) => void;
+  /** Called with each clamping note of the plan (tile or overlap larger than the image); show it. */
+  onWarning?: (message: string) => void;
   /** Reuse this array (length width × height) as the output map. */
   output?: Float32Array;
 }
@@ -75,6 +77,7 @@ export async function runTiledInference(source: RowSource | Image, options: Tile
     throw new DeepSourceError(`noise sigma for ${options.imageId} must be a positive finite number, got ${options.noiseSigma}`);
   }
   const plan = planTiles(width, height, options.tiling);
+  for (const warning of plan.warnings) options.onWarning?.(`${options.imageId}: ${warning}`);
   const output = options.output ?? new Float32Array(width * height);
   if (output.length !== width * height) {
     throw new DeepSourceError(`output array has ${output.length} pixels, expected ${width}×${height}`);

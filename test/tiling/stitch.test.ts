@@ -46,7 +46,13 @@ describe('runTiledInference (serial path)', () => {
     const before = image.data.slice();
     const whole = await wholeImageInference(image);
     const executor = createSerialExecutor(await createConvRuntime(''));
-    const result = await runTiledInference(image, { imageId: 'synthetic', noiseSigma: SIGMA, executor, tiling: { tile, overlap } });
+    const warnings: string[] = [];
+    const result = await runTiledInference(image, {
+      imageId: 'synthetic', noiseSigma: SIGMA, executor, tiling: { tile, overlap }, onWarning: (w) => warnings.push(w),
+    });
+    // A tile larger than the image is clamped, and the caller hears about it.
+    expect(warnings.length > 0).toBe(tile > width || tile > height);
+    if (warnings.length) expect(warnings[0]).toMatch(/^synthetic: tile 1024 px is larger than the 40×33 image; clamped to 40×33$/);
     // Same arithmetic per pixel in this pure-JS CNN, so float32 tolerance here is exact equality.
     expect(maxAbsDiff(result.output.data, whole)).toBe(0);
     expect(result.output.width).toBe(width);
