@@ -3,6 +3,8 @@
  * weighting, PSF + noise FFT, sources through the uv plane, beam fit, Hogbom CLEAN (10,000
  * iterations max, 3 sigma auto-threshold), restore, and writing the FITS file.
  * Target (issue 2): 4096^2 on one core in <= 30 s and <= 2 GB peak RSS. Prints one JSON line.
+ * With the default snrReference 'final' CLEAN runs twice (see src/sim/simulate.ts); pass
+ * SNRREF=noise in the environment for the single-pass figure.
  *
  * Run (one core):
  *   npx tsc --outDir /tmp/bench-sim --module node16 --moduleResolution node16 --target es2022 \
@@ -22,7 +24,8 @@ async function main(): Promise<void> {
   const size = Number(process.argv[2] ?? 4096);
   const weighting = process.argv[3] ?? 'natural';
   const clean = (process.argv[4] ?? 'clean') !== 'noclean';
-  const options = resolveSimulationOptions({ size, weighting: parseWeighting(weighting), field: 'same', clean });
+  const snrReference = process.env.SNRREF === 'noise' ? 'noise' : 'final';
+  const options = resolveSimulationOptions({ size, weighting: parseWeighting(weighting), field: 'same', clean, snrReference });
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   const seconds = () => Number(process.hrtime.bigint() - t0) / 1e9;
@@ -33,11 +36,11 @@ async function main(): Promise<void> {
   let lastName = 'plan';
   const result = simulateImage(plan, options, layout, (stage) => {
     const now = seconds();
-    stages[lastName] = +(now - last).toFixed(3);
+    stages[lastName] = +((stages[lastName] ?? 0) + now - last).toFixed(3); // 'clean' runs twice with snrReference 'final'
     last = now;
     lastName = stage;
   });
-  stages[lastName] = +(seconds() - last).toFixed(3);
+  stages[lastName] = +((stages[lastName] ?? 0) + seconds() - last).toFixed(3);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-sim-'));
   const writeStart = seconds();
   await writeFitsImage(path.join(dir, 'img_000.fits'), result.image, result.cards);
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
       size,
       weighting,
       clean,
+      snr_reference: snrReference,
       seconds: +total.toFixed(3),
       // CPU time of this process (user + system): on a shared, loaded machine wall time overstates
       // single-core cost; on an idle core the two agree to within the GC helper threads' share.

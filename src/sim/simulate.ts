@@ -58,6 +58,12 @@ export interface SimulationOptions {
   cleanWindowPx?: number;
   /** Fraction of the peak removed per minor cycle before an exact major cycle (WSClean -mgain). */
   cleanMajorGain?: number;
+  /**
+   * Which border std turns SNR into flux: 'final' (default) the final image's, so that the truth
+   * SNR matches the image (two passes when CLEAN changes the border noise); 'noise' the noise-only
+   * image's (one pass).
+   */
+  snrReference?: 'final' | 'noise';
   synthesisHours?: number;
   integrationSeconds?: number;
   centreFrequencyHz?: number;
@@ -86,6 +92,7 @@ export const DEFAULT_SIMULATION_OPTIONS: Readonly<Required<Omit<SimulationOption
   cleanThresholdSigma: DEFAULT_CLEAN_OPTIONS.thresholdSigma,
   cleanWindowPx: DEFAULT_CLEAN_OPTIONS.windowHalf,
   cleanMajorGain: DEFAULT_CLEAN_OPTIONS.majorGain,
+  snrReference: 'final',
   synthesisHours: 1,
   integrationSeconds: 300,
   centreFrequencyHz: 1.4e9,
@@ -128,6 +135,7 @@ export function resolveSimulationOptions(options: SimulationOptions = {}): Resol
   requireNumber('visibility noise', o.visNoiseJy, (v) => v > 0, 'a positive number of Jy');
   requireNumber('same-field RA', o.sameFieldRaDeg, () => true, 'a number of degrees');
   requireNumber('same-field Dec', o.sameFieldDecDeg, (v) => v >= -90 && v <= 90, 'in [-90, 90] degrees');
+  if (o.snrReference !== 'final' && o.snrReference !== 'noise') throw new UserInputError(`SNR reference must be final or noise, got ${describeValue(o.snrReference)}`);
   if (o.field !== 'different' && o.field !== 'same') throw new UserInputError(`field must be different or same, got ${describeValue(o.field)}`);
   const w = o.weighting;
   if (!w || (w.kind !== 'natural' && w.kind !== 'uniform' && w.kind !== 'briggs')) throw new UserInputError(`weighting must be natural, uniform or briggs:R, got ${describeValue(w)}`);
@@ -225,8 +233,10 @@ export interface SimulatedImage {
   bmajDeg: number;
   bminDeg: number;
   bpaDeg: number;
-  /** Std of the source-free border of the noise-only image: fluxes are SNR x this (Jy/beam). */
+  /** Std of the source-free border of the noise-only image (Jy/beam). */
   noiseStd: number;
+  /** Jy per unit of injected SNR: flux_jy = snr_injected x this (noiseStd, or the final border std). */
+  fluxScale: number;
   /** Std of the border of the final image (what a user measures). */
   finalBorderStd: number;
   /** Image noise predicted from the visibility noise and the weights. */
@@ -242,7 +252,7 @@ export interface SimulatedImage {
      * restoring beam peak at 1) over the std of the final image's source-free border.
      */
     snr: Float64Array;
-    /** The SNR drawn from the paper's distribution (Fig. 1): flux / border std of the noise-only image. */
+    /** The SNR drawn from the paper's distribution (Fig. 1): flux / fluxScale. */
     snr_injected: Float64Array;
     /** Final image value at the nearest pixel / final border std. */
     snr_measured: Float64Array;
@@ -281,9 +291,8 @@ export function simulateImage(plan: ImagePlan, options: ResolvedSimulationOption
   // Paper section 2: SNR = pixel flux / border noise, so flux = SNR x noise (a point source's
   // peak equals its flux because the PSF peak is 1).
   const count = plan.snr.length;
-  const flux = new Float64Array(count);
-  for (let i = 0; i < count; i++) flux[i] = plan.snr[i] * noiseStd;
 
+  // Sources per unit of noise (flux = SNR), rendered once; the flux scale is applied below.
   onStage?.('sources');
   const gx = new Float64Array(count);
   const gy = new Float64Array(count);
@@ -291,31 +300,28 @@ export function simulateImage(plan: ImagePlan, options: ResolvedSimulationOption
     gx[i] = plan.sources.x[i] + noiseCrop.offsetX;
     gy[i] = plan.sources.y[i] + noiseCrop.offsetY;
   }
-  const sky = count > 0 ? renderPointSources(weights, gx, gy, flux) : null;
-  const dirty = noiseCrop.data;
-  if (sky !== null) {
-    const skyCrop = cropCentre(sky, gridSize, n, n).data;
-    for (let i = 0; i < dirty.length; i++) dirty[i] += skyCrop[i];
-  }
+  const skyPerSnr = count > 0 ? cropCentre(renderPointSources(weights, gx, gy, plan.snr), gridSize, n, n).data : null;
 
-  let final: Float64Array = dirty;
-  let cleanInfo: SimulatedImage['clean'] = null;
-  if (o.clean && o.cleanIterations > 0) {
+  // Major cycles: the model goes through the same uv weights as the sources (exact PSF).
+  const convolve = (components: Map<number, number>): Float64Array => {
+    const cx = new Float64Array(components.size);
+    const cy = new Float64Array(components.size);
+    const cf = new Float64Array(components.size);
+    let k = 0;
+    for (const [index, value] of components) {
+      const px = index % n;
+      cx[k] = px + noiseCrop.offsetX;
+      cy[k] = (index - px) / n + noiseCrop.offsetY;
+      cf[k++] = value;
+    }
+    return cropCentre(renderPointSources(weights, cx, cy, cf), gridSize, n, n).data;
+  };
+  /** Dirty image with fluxes = SNR x fluxScale, CLEANed and restored when asked. */
+  const produce = (fluxScale: number): { final: Float64Array; clean: SimulatedImage['clean']; borderStd: number } => {
+    const dirty = noiseCrop.data.slice();
+    if (skyPerSnr !== null) for (let i = 0; i < dirty.length; i++) dirty[i] += fluxScale * skyPerSnr[i];
+    if (!(o.clean && o.cleanIterations > 0)) return { final: dirty, clean: null, borderStd: borderNoiseStd(dirty, n, n, o.borderPx) };
     onStage?.('clean');
-    // Major cycles: the model goes through the same uv weights as the sources (exact PSF).
-    const convolve = (components: Map<number, number>): Float64Array => {
-      const cx = new Float64Array(components.size);
-      const cy = new Float64Array(components.size);
-      const cf = new Float64Array(components.size);
-      let k = 0;
-      for (const [index, value] of components) {
-        const px = index % n;
-        cx[k] = px + noiseCrop.offsetX;
-        cy[k] = (index - px) / n + noiseCrop.offsetY;
-        cf[k++] = value;
-      }
-      return cropCentre(renderPointSources(weights, cx, cy, cf), gridSize, n, n).data;
-    };
     const result = hogbomClean(
       dirty,
       n,
@@ -325,12 +331,32 @@ export function simulateImage(plan: ImagePlan, options: ResolvedSimulationOption
       { iterations: o.cleanIterations, gain: o.cleanGain, thresholdSigma: o.cleanThresholdSigma, windowHalf: o.cleanWindowPx, majorGain: o.cleanMajorGain },
       convolve,
     );
-    final = restore(result.residual, n, n, result.components, beam);
-    cleanInfo = { iterations: result.iterations, majorCycles: result.majorCycles, components: result.components.size, threshold: result.threshold, stopped: result.stopped };
+    const final = restore(result.residual, n, n, result.components, beam);
+    return {
+      final,
+      clean: { iterations: result.iterations, majorCycles: result.majorCycles, components: result.components.size, threshold: result.threshold, stopped: result.stopped },
+      borderStd: borderNoiseStd(final, n, n, o.borderPx),
+    };
+  };
+
+  // Paper section 2: SNR = pixel flux / std of the source-free border, so flux = SNR x noise (a
+  // point source's noise-free peak equals its flux: PSF and restoring beam peak at 1). With
+  // snrReference 'final' the noise is the border std of the final image: CLEAN lowers it by a few
+  // per cent (noise peaks above the threshold are restored with the Gaussian beam), so a first
+  // pass measures it and a second pass uses it. 'noise' uses the noise-only image (one pass).
+  let fluxScale = noiseStd;
+  let pass = produce(fluxScale);
+  if (o.snrReference === 'final' && count > 0 && Math.abs(pass.borderStd / noiseStd - 1) > 1e-3) {
+    fluxScale = pass.borderStd;
+    pass = produce(fluxScale);
   }
+  const final = pass.final;
+  const cleanInfo = pass.clean;
+  const flux = new Float64Array(count);
+  for (let i = 0; i < count; i++) flux[i] = plan.snr[i] * fluxScale;
 
   const image = { data: Float32Array.from(final), width: n, height: n };
-  const finalBorderStd = borderNoiseStd(final, n, n, o.borderPx);
+  const finalBorderStd = pass.borderStd;
   const snrMeasured = new Float64Array(count);
   const snrFinal = new Float64Array(count);
   for (let i = 0; i < count; i++) snrFinal[i] = flux[i] / finalBorderStd;
@@ -356,7 +382,9 @@ export function simulateImage(plan: ImagePlan, options: ResolvedSimulationOption
     { key: 'WEIGHTNG', value: describeWeighting(o.weighting), comment: 'uv weighting' },
     { key: 'SIMSEED', value: plan.seed, comment: 'per-image seed' },
     { key: 'NSOURCES', value: count, comment: 'injected point sources' },
-    { key: 'NOISESTD', value: noiseStd, comment: 'noise-only border std; flux = injected SNR * this' },
+    { key: 'NOISESTD', value: noiseStd, comment: 'border std of the noise-only image (Jy/beam)' },
+    { key: 'FLUXSCAL', value: fluxScale, comment: 'Jy per unit injected SNR (flux = SNR * this)' },
+    { key: 'SNRREF', value: o.snrReference, comment: 'border std behind FLUXSCAL: final or noise' },
     { key: 'BORDSTD', value: finalBorderStd, comment: 'border std of this image (SNR denominator)' },
     { key: 'BORDERPX', value: o.borderPx, comment: 'source-free border width (px)' },
     { key: 'CLEANED', value: cleanInfo !== null, comment: 'Hogbom CLEAN + restoring beam' },
@@ -371,6 +399,7 @@ export function simulateImage(plan: ImagePlan, options: ResolvedSimulationOption
     bminDeg,
     bpaDeg: beam.paDeg,
     noiseStd,
+    fluxScale,
     finalBorderStd,
     theoreticalNoise,
     truth: {

@@ -91,7 +91,7 @@ describe('simulateImage: sources', () => {
     const { plan, o } = singleSourcePlan({ size: 256, weighting: { kind }, field: 'same', clean }, sx, sy, 200);
     const img = simulateImage(plan, o, layout);
     const flux = img.truth.flux_jy[0];
-    expect(flux).toBeCloseTo(200 * img.noiseStd, 12);
+    expect(flux).toBeCloseTo(200 * img.fluxScale, 12);
     expect(img.truth.snr_injected[0]).toBe(200);
     expect(img.truth.snr[0]).toBeCloseTo(flux / img.finalBorderStd, 12);
     const peak = interpolatedPeak(img.image.data, 256, sx, sy);
@@ -104,17 +104,28 @@ describe('simulateImage: sources', () => {
     expect(Math.abs(peak.y - sy)).toBeLessThan(tol);
   });
 
-  it('records flux = injected SNR x noise-only border std, snr = flux / final border std, and keeps every source out of the border', () => {
+  it('records flux = injected SNR x flux scale, snr = flux / final border std, and keeps every source out of the border', () => {
     const [img] = run({ size: 512, weighting: { kind: 'uniform' }, field: 'different', sourcesPerDeg2: 2000, minSeparationArcsec: 40, clean: false }, 8);
     const n = img.truth.snr.length;
     expect(n).toBeGreaterThan(50);
     for (let i = 0; i < n; i++) {
-      expect(img.truth.flux_jy[i]).toBeCloseTo(img.truth.snr_injected[i] * img.noiseStd, 15);
+      expect(img.truth.flux_jy[i]).toBeCloseTo(img.truth.snr_injected[i] * img.fluxScale, 15);
       expect(img.truth.snr[i]).toBeCloseTo(img.truth.flux_jy[i] / img.finalBorderStd, 10);
       expect(img.truth.x[i]).toBeGreaterThanOrEqual(51);
       expect(img.truth.x[i]).toBeLessThanOrEqual(512 - 1 - 51);
       expect(img.truth.y[i]).toBeGreaterThanOrEqual(51);
       expect(img.truth.y[i]).toBeLessThanOrEqual(512 - 1 - 51);
+    }
+  });
+
+  it("snrReference 'final': the truth SNR of the written image equals the injected SNR to 1%; 'noise': flux scale = noise-only std", () => {
+    for (const kind of ['natural', 'uniform'] as const) {
+      const [img] = run({ size: 512, weighting: { kind }, field: 'same', sourcesPerDeg2: 1000 }, 31);
+      // The second pass moves the border std only through the sources' sidelobes.
+      for (let i = 0; i < img.truth.snr.length; i++) expect(Math.abs(img.truth.snr[i] / img.truth.snr_injected[i] - 1)).toBeLessThan(0.01);
+      const [raw] = run({ size: 512, weighting: { kind }, field: 'same', sourcesPerDeg2: 1000, snrReference: 'noise' }, 31);
+      expect(raw.fluxScale).toBe(raw.noiseStd);
+      expect(raw.truth.snr_injected).toEqual(img.truth.snr_injected);
     }
   });
 

@@ -44,10 +44,16 @@ interface SimulateCliOptions {
   cleanIterations: number;
   cleanWindow: number;
   cleanMgain: number;
+  snrReference: 'final' | 'noise';
   integration: number;
   visNoise: number;
   antennas?: string;
   quiet?: boolean;
+}
+
+function parseSnrReference(value: string): 'final' | 'noise' {
+  if (value !== 'final' && value !== 'noise') throw new UserInputError(`--snr-reference must be final or noise, got ${describeValue(value)}`);
+  return value;
 }
 
 function parseField(value: string): FieldMode {
@@ -63,9 +69,10 @@ export interface SimulationRunSummary {
 
 /** What the truth SNR columns mean (catalogue metadata and manifest). */
 export const SNR_DEFINITION =
-  'snr = flux_jy / std of the source-free border of the final image (paper section 2; CONTRACT.md: image value at the source over the border std, ' +
+  'snr = flux_jy / std of the source-free border of the final image (paper section 2; CONTRACT.md: image value at the source over the border std; ' +
   'for an isolated point source the noise-free peak equals flux_jy); snr_injected = the SNR drawn from the paper Fig. 1 distribution, ' +
-  'flux_jy / border std of the noise-only image (CLEAN lowers the border std by a few per cent, so snr >= snr_injected); ' +
+  'flux_jy = snr_injected * flux_scale, where flux_scale is the final border std measured in a first pass (snr_reference final, default; ' +
+  'then snr = snr_injected to ~1%) or the noise-only border std (snr_reference noise); ' +
   'snr_measured = image value at the nearest pixel / border std of the final image';
 
 /** Name of image i: img_000, img_001, ... */
@@ -113,7 +120,7 @@ export async function runSimulation(
       },
     );
     table.columns.snr_injected = result.truth.snr_injected;
-    table.info.snr_injected = { unit: '', description: 'SNR drawn from the paper Fig. 1 distribution: flux_jy over the border std of the noise-only image', ucd: 'stat.snr' };
+    table.info.snr_injected = { unit: '', description: 'SNR drawn from the paper Fig. 1 distribution; flux_jy = snr_injected * flux scale (manifest)', ucd: 'stat.snr' };
     table.columns.snr_measured = result.truth.snr_measured;
     table.info.snr_measured = { unit: '', description: 'Image value at the nearest pixel over the border std of the image (noise and neighbours included)', ucd: 'stat.snr' };
     await writeFitsImage(path.join(dir, `${base}.fits`), result.image, result.cards);
@@ -146,6 +153,7 @@ export async function runSimulation(
       bpa_deg: r.bpaDeg,
       beam_arcsec: Math.sqrt(r.bmajDeg * r.bminDeg) * 3600,
       noise_std_jy: r.noiseStd,
+      flux_scale_jy: r.fluxScale,
       final_border_std_jy: r.finalBorderStd,
       theoretical_noise_jy: r.theoreticalNoise,
       clean:
@@ -186,6 +194,7 @@ function manifestParameters(o: ResolvedSimulationOptions): Record<string, unknow
     clean_threshold_sigma: o.cleanThresholdSigma,
     clean_window_half_px: o.cleanWindowPx,
     clean_major_gain: o.cleanMajorGain,
+    snr_reference: o.snrReference,
     synthesis_hours: o.synthesisHours,
     integration_seconds: o.integrationSeconds,
     centre_frequency_hz: o.centreFrequencyHz,
@@ -233,6 +242,7 @@ export function register(program: Command): void {
     .option('--clean-iterations <N>', 'CLEAN iterations (paper: 10000)', parseIntOption('--clean-iterations', { min: 0 }), 10000)
     .option('--clean-window <PX>', 'half-width of the PSF window subtracted in CLEAN minor cycles (major cycles are exact)', parseIntOption('--clean-window', { min: 1 }), DEFAULT_CLEAN_OPTIONS.windowHalf)
     .option('--clean-mgain <F>', 'fraction of the peak cleaned per major cycle (WSClean -mgain)', parseFloatOption('--clean-mgain', { min: 1e-3, max: 1 }), DEFAULT_CLEAN_OPTIONS.majorGain)
+    .option('--snr-reference <REF>', "border std that turns SNR into flux: 'final' (the written image, two passes with CLEAN) or 'noise' (noise-only image)", parseSnrReference, 'final' as 'final' | 'noise')
     .option('--integration <SEC>', 'integration time per uv sample (paper: 300)', parseFloatOption('--integration', { min: 1e-3 }), 300)
     .option('--vis-noise <JY>', 'visibility noise per real/imaginary part of a 300 s x 2.0898 MHz sample (paper: 1e-4)', parseFloatOption('--vis-noise', { min: 1e-30 }), 1e-4)
     .option('--antennas <FILE>', 'antenna ITRF table (default: $DEEPSOURCE_ANTENNAS or ../shared/data/meerkat_antennas.itrf.txt)')
@@ -255,6 +265,7 @@ export function register(program: Command): void {
             cleanIterations: opts.cleanIterations,
             cleanWindowPx: opts.cleanWindow,
             cleanMajorGain: opts.cleanMgain,
+            snrReference: opts.snrReference,
             integrationSeconds: opts.integration,
             visNoiseJy: opts.visNoise,
           },
