@@ -40,7 +40,8 @@ test('produce and consume in a group; offsets are committed only after the handl
   const seen2: string[] = [];
   const c2 = queue.consumer();
   await c2.start({ topics: [topic], groupId, handler: async (m) => void seen2.push(dec(m.value)) });
-  await waitFor(() => seen2.includes('m5'), 60_000);
+  // Wait until every message was handled by one member or the other (those c1 never reached come to c2).
+  await waitFor(() => seen2.includes('m5') && new Set([...seen1, ...seen2]).size === 10, 60_000);
   await c2.stop();
   await producer.close();
   await queue.close();
