@@ -90,7 +90,7 @@ export async function runSimulation(
   options: SimulationOptions,
   count: number,
   seed: number,
-  io: { antennaFile?: string; onImage?: (done: number, image: SimulatedImage) => void } = {},
+  io: { antennaFile?: string; onImage?: (done: number, image: SimulatedImage) => void; onStage?: (index: number, stage: string) => void } = {},
 ): Promise<SimulationRunSummary> {
   const resolved = resolveSimulationOptions(options);
   if (!Number.isInteger(count) || count < 1) throw new UserInputError(`--count must be an integer >= 1, got ${describeValue(count)}`);
@@ -103,7 +103,7 @@ export async function runSimulation(
   const images: SimulatedImage[] = [];
   const names: string[] = [];
   for (const plan of plans) {
-    const result = simulateImage(plan, resolved, layout);
+    const result = simulateImage(plan, resolved, layout, (stage) => io.onStage?.(plan.index, stage));
     const base = imageBaseName(plan.index);
     const beamArcsec = Math.sqrt(result.bmajDeg * result.bminDeg) * 3600;
     const table = buildTruthTable(
@@ -273,8 +273,9 @@ export function register(program: Command): void {
           opts.seed,
           {
             antennaFile: opts.antennas,
+            onStage: (index, stage) => progress.update(index, { stage }),
             onImage: (done, image) =>
-              progress.update(done, { beam: `${(Math.sqrt(image.bmajDeg * image.bminDeg) * 3600).toFixed(1)}"`, noise: image.noiseStd }),
+              progress.update(done, { beam: `${(Math.sqrt(image.bmajDeg * image.bminDeg) * 3600).toFixed(1)}"`, noise: image.finalBorderStd }),
           },
         );
         progress.stop();
