@@ -35,6 +35,7 @@ import type { Provenance } from '../catalogue/provenance';
 import { deadLetter, errorText, withRetries, type Stage, type StageContext } from './context';
 import { decodeMessage, encodeMessage, SchemaError, type CatalogueMessage, type TileResultMessage } from './messages';
 import { memoryByteSource } from './object-source';
+import { sourceVersion } from './keys';
 import type { TileSidecar } from './worker';
 
 export type PipelineNoise = 'auto' | DetectNoise | { estimator: 'border-std'; borderPx: number };
@@ -80,8 +81,12 @@ export function createAssembleStage(ctx: StageContext, options: AssembleOptions 
       return announce({ schema: 'deepsource.catalogue/1', runId: result.runId, imageId: result.imageId, status: 'failed', reason: `tile ${result.tileIndex}: ${result.reason ?? 'failed'}`.slice(0, 2000), announcedAt: result.announcedAt, at: Date.now() });
     }
     const layout = ctx.layout;
+    // The plan record names the current version of the image; only its tiles count.
+    const { value: plan } = await withRetries(ctx.retry, () => readPlan(ctx.store, ctx, result.imageId));
+    if (!plan) throw new DeepSourceError(`no ingest plan record for ${result.imageId} (${planKey(ctx, result.imageId)})`);
+    const suffix = `.${sourceVersion(plan.sourceEtag)}.json`;
     const { value: listed } = await withRetries(ctx.retry, () => ctx.store.list(ctx.outputBucket, layout.tilePrefix(result.imageId)));
-    const sidecarKeys = listed.filter((o) => o.key.endsWith('.json'));
+    const sidecarKeys = listed.filter((o) => o.key.endsWith(suffix));
     if (sidecarKeys.length < result.tileCount) return; // not complete yet; a later result triggers us
     if (announced.has(id)) return; // a duplicate result after this process assembled the image
     try {
@@ -117,12 +122,15 @@ export function createAssembleStage(ctx: StageContext, options: AssembleOptions 
 export async function assembleImage(ctx: StageContext, result: TileResultMessage, options: AssembleOptions = {}): Promise<AssembledImage> {
   const { store, layout } = ctx;
   const imageId = result.imageId;
+  const plan = await readPlan(store, ctx, imageId);
+  if (!plan) throw new DeepSourceError(`no ingest plan record for ${imageId} in ${ctx.outputBucket}`);
+  const version = sourceVersion(plan.sourceEtag);
   const sidecars: TileSidecar[] = [];
-  for (let i = 0; i < result.tileCount; i++) {
-    const bytes = await store.get({ bucket: ctx.outputBucket, key: layout.tileMeta(imageId, i) });
+  for (let i = 0; i < plan.tileCount; i++) {
+    const bytes = await store.get({ bucket: ctx.outputBucket, key: layout.tileMeta(imageId, i, version) });
     sidecars.push(JSON.parse(new TextDecoder().decode(bytes)) as TileSidecar);
   }
-  const source = await sourceOf(store, ctx, result, sidecars[0]);
+  const source = plan.source;
   const where = `${source.bucket}/${source.key}`;
   // One GET of the whole object: the image is needed whole (stitching, local rms, peak flux) and
   // its sha256 goes into the provenance, so a second read would only cost bandwidth.
@@ -136,8 +144,8 @@ export async function assembleImage(ctx: StageContext, result: TileResultMessage
   } finally {
     await fits.close();
   }
-  const tiling = (await readTiling(store, ctx, result)) ?? undefined;
-  const executor = storedTileExecutor(store, ctx, imageId, sidecars);
+  const tiling = plan.tiling;
+  const executor = storedTileExecutor(store, ctx, imageId, sidecars, version);
   let wcs: Wcs | null = null;
   let wcsProblem: string | undefined;
   try {
@@ -189,16 +197,11 @@ export async function assembleImage(ctx: StageContext, result: TileResultMessage
   };
 }
 
-/** The source object, from the plan record ingest wrote next to the tiles. */
-async function sourceOf(store: ObjectStore, ctx: StageContext, result: TileResultMessage, first: TileSidecar): Promise<{ bucket: string; key: string }> {
-  const plan = await readPlan(store, ctx, result.imageId);
-  if (!plan) throw new DeepSourceError(`no ingest plan for ${first.imageId} in ${ctx.outputBucket}`);
-  return plan.source;
-}
-
 /** What ingest recorded about an image, next to its tiles, before queueing them. */
 export interface ImagePlanRecord {
   source: { bucket: string; key: string };
+  /** The etag ingest planned from; tile keys carry sourceVersion(sourceEtag). */
+  sourceEtag: string;
   tiling: { tile: number; overlap: number };
   tileCount: number;
   noiseSigma: number;
@@ -217,12 +220,8 @@ async function readPlan(store: ObjectStore, ctx: StageContext, imageId: string):
   }
 }
 
-async function readTiling(store: ObjectStore, ctx: StageContext, result: TileResultMessage): Promise<{ tile: number; overlap: number } | null> {
-  return (await readPlan(store, ctx, result.imageId))?.tiling ?? null;
-}
-
 /** Serves stored tile outputs to detectImage in place of the CNN, checking each against the plan. */
-function storedTileExecutor(store: ObjectStore, ctx: StageContext, imageId: string, sidecars: readonly TileSidecar[]): TileExecutor {
+function storedTileExecutor(store: ObjectStore, ctx: StageContext, imageId: string, sidecars: readonly TileSidecar[], version: string): TileExecutor {
   return {
     capacity: 4,
     async runTile(request): Promise<TileResponse> {
@@ -234,7 +233,7 @@ function storedTileExecutor(store: ObjectStore, ctx: StageContext, imageId: stri
       if (meta.noiseSigma !== request.noiseSigma) {
         throw new DeepSourceError(`${imageId} tile ${request.tileIndex}: computed with noise sigma ${meta.noiseSigma}, the image gives ${request.noiseSigma}`);
       }
-      const bytes = await store.get({ bucket: ctx.outputBucket, key: ctx.layout.tileData(imageId, request.tileIndex) });
+      const bytes = await store.get({ bucket: ctx.outputBucket, key: ctx.layout.tileData(imageId, request.tileIndex, version) });
       const sha = createHash('sha256').update(bytes).digest('hex');
       if (sha !== meta.sha256) throw new DeepSourceError(`${imageId} tile ${request.tileIndex}: output checksum ${sha} differs from the recorded ${meta.sha256}`, { retriable: false });
       const expected = (c.x1 - c.x0) * (c.y1 - c.y0);

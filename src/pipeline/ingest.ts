@@ -18,7 +18,7 @@ import { imageNoiseSigma } from '../detect/detect-image';
 import { planTiles, resolveTilingOptions, type TilingOptions } from '../tiling/plan';
 import { deadLetter, errorText, withRetries, type Stage, type StageContext } from './context';
 import { decodeMessage, encodeMessage, SchemaError, type CatalogueMessage, type ImageMessage, type TileWorkMessage } from './messages';
-import { imageIdFromKey } from './keys';
+import { imageIdFromKey, sourceVersion } from './keys';
 import { objectByteSource } from './object-source';
 import { planKey, type ImagePlanRecord } from './assemble';
 
@@ -95,7 +95,7 @@ export function createIngestStage(ctx: StageContext, options: IngestOptions = {}
           tile: { index: tile.index, count: plan.tiles.length, window: { ...tile.window }, core: { ...tile.core } },
           tiling: { tile: tiling.tile, overlap: tiling.overlap },
           noiseSigma: sigma,
-          output: { bucket: ctx.outputBucket, key: ctx.layout.tileData(image.imageId, tile.index) },
+          output: { bucket: ctx.outputBucket, key: ctx.layout.tileData(image.imageId, tile.index, sourceVersion(info.etag)) },
           announcedAt: image.announcedAt,
           enqueuedAt: now,
         }));
@@ -108,7 +108,7 @@ export function createIngestStage(ctx: StageContext, options: IngestOptions = {}
     }
     // The plan record lets the assembler find the source and tiling from storage alone.
     const first = work[0];
-    const record: ImagePlanRecord = { source: { bucket: first.source.bucket, key: first.source.key }, tiling: first.tiling, tileCount: work.length, noiseSigma: first.noiseSigma };
+    const record: ImagePlanRecord = { source: { bucket: first.source.bucket, key: first.source.key }, sourceEtag: first.source.etag, tiling: first.tiling, tileCount: work.length, noiseSigma: first.noiseSigma };
     await withRetries(ctx.retry, () => ctx.store.put({ bucket: ctx.outputBucket, key: planKey(ctx, image.imageId) }, new TextEncoder().encode(JSON.stringify(record))));
     // Tiles of one image spread over partitions (key = image:tile), so many workers share an image.
     await producer!.send(ctx.topics.tileWork, work.map((w) => ({ key: `${w.imageId}:${w.tile.index}`, value: encodeMessage('tile-work', w) })));

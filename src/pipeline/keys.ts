@@ -37,9 +37,17 @@ export function joinKey(prefix: string, ...segments: string[]): string {
 }
 
 /** Where a run's outputs go under the output prefix. */
+/**
+ * A short tag of the source object's version (its etag). Tile keys carry it, so tiles computed from
+ * an earlier version of a re-ingested image are never mixed with the current ones.
+ */
+export function sourceVersion(etag: string): string {
+  return 'v' + createHash('sha256').update(etag, 'utf8').digest('hex').slice(0, 12);
+}
+
 export interface OutputLayout {
-  tileData(imageId: string, tileIndex: number): string;
-  tileMeta(imageId: string, tileIndex: number): string;
+  tileData(imageId: string, tileIndex: number, version: string): string;
+  tileMeta(imageId: string, tileIndex: number, version: string): string;
   tilePrefix(imageId: string): string;
   catalogueParquet(imageId: string): string;
   catalogueArrow(imageId: string): string;
@@ -50,8 +58,8 @@ export function outputLayout(prefix: string, runId: string): OutputLayout {
   const run = safeSegment(runId);
   const tileName = (i: number): string => `tile-${String(i).padStart(5, '0')}`;
   return {
-    tileData: (id, i) => joinKey(prefix, run, 'tiles', safeSegment(id), `${tileName(i)}.f32`),
-    tileMeta: (id, i) => joinKey(prefix, run, 'tiles', safeSegment(id), `${tileName(i)}.json`),
+    tileData: (id, i, version) => joinKey(prefix, run, 'tiles', safeSegment(id), `${tileName(i)}.${safeSegment(version)}.f32`),
+    tileMeta: (id, i, version) => joinKey(prefix, run, 'tiles', safeSegment(id), `${tileName(i)}.${safeSegment(version)}.json`),
     tilePrefix: (id) => joinKey(prefix, run, 'tiles', safeSegment(id)) + '/',
     catalogueParquet: (id) => joinKey(prefix, run, 'catalogues', `${safeSegment(id)}.parquet`),
     catalogueArrow: (id) => joinKey(prefix, run, 'catalogues', `${safeSegment(id)}.arrow`),

@@ -29,6 +29,7 @@ import type { TileRequest } from '../tiling/tile-task';
 import { deadLetter, errorText, isRetriable, withRetries, type Stage, type StageContext } from './context';
 import { decodeMessage, encodeMessage, SchemaError, type DeadLetterReason, type TileMetrics, type TileResultMessage, type TileWorkMessage } from './messages';
 import { objectByteSource } from './object-source';
+import { sourceVersion } from './keys';
 
 export interface WorkerOptions {
   executor: TileExecutor;
@@ -155,7 +156,7 @@ export function createWorkerStage(ctx: StageContext, options: WorkerOptions): St
     const metrics: TileMetrics = { ...done.sidecar.metrics, queueWaitMs: Math.max(0, startedAt - work.enqueuedAt), attempts };
     const sidecar: TileSidecar = { ...done.sidecar, metrics };
     await withRetries(ctx.retry, () =>
-      ctx.store.put({ bucket: work.output.bucket, key: ctx.layout.tileMeta(work.imageId, work.tile.index) }, new TextEncoder().encode(JSON.stringify(sidecar)), { contentType: 'application/json' }),
+      ctx.store.put({ bucket: work.output.bucket, key: ctx.layout.tileMeta(work.imageId, work.tile.index, sourceVersion(work.source.etag)) }, new TextEncoder().encode(JSON.stringify(sidecar)), { contentType: 'application/json' }),
     );
     const result: TileResultMessage = {
       schema: 'deepsource.tile-result/1',

@@ -21,7 +21,7 @@ test('property: any name gives a single safe segment, and layout keys stay under
       const id = imageIdFromKey(name);
       expect(id).toMatch(/^[A-Za-z0-9_-](?:[A-Za-z0-9._-]{0,118}[A-Za-z0-9_-])?$/);
       expect(id.includes('..')).toBe(false);
-      for (const key of [layout.tileData(id, tile), layout.catalogueParquet(id), layout.tileMetrics(id)]) {
+      for (const key of [layout.tileData(id, tile, 'v0123456789ab'), layout.catalogueParquet(id), layout.tileMetrics(id)]) {
         expect(key.startsWith('deepsource/run-1/')).toBe(true);
         expect(key.split('/').some((s) => s === '..' || s === '.' || s === '')).toBe(false);
       }

@@ -91,3 +91,27 @@ test('local pipeline: catalogues equal detect, poison is dead-lettered, metrics 
   }
   await executor.close();
 });
+
+test('re-ingesting a replaced image (new etag) under the same run never mixes in tiles of the old version', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ds-pipe-'));
+  const store = createLocalStore(root);
+  await store.ensureBucket('images');
+  const config = parsePipelineConfig(
+    { name: 'reingest', storage: { kind: 'local', root }, queue: { kind: 'memory' }, input: { bucket: 'images' }, output: { bucket: 'results' }, tiling: { tile: 128, overlap: 16 }, progressIntervalSec: 0 },
+    'test config', {}, root,
+  );
+  const executor = await testExecutor();
+  await store.put({ bucket: 'images', key: 'field.fits' }, testFitsImage(7, 256, 256, 10));
+  expect((await runPipeline(config, { store, executor, log: () => {} })).ok).toBe(1);
+  const replacement = testFitsImage(8, 300, 200, 6);
+  await store.put({ bucket: 'images', key: 'field.fits' }, replacement);
+  const second = await runPipeline(config, { store, executor, log: () => {} });
+  expect(second.ok).toBe(1);
+  const table = decodeParquet(await store.get({ bucket: 'results', key: second.events[0].catalogue!.parquetKey }), 'second');
+  const file = path.join(root, 'field.fits');
+  fs.writeFileSync(file, replacement);
+  const reference = await detectFitsImage(file, { executor, tile: 128, overlap: 16 });
+  expect(Array.from(table.columns.source_id as string[])).toEqual(Array.from(reference.table.columns.source_id as string[]));
+  expect(Array.from(table.columns.x as Float64Array)).toEqual(Array.from(reference.table.columns.x as Float64Array));
+  await executor.close();
+});
