@@ -49,20 +49,19 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function configFor(name: string, extra: Record<string, unknown> = {}): { raw: Record<string, unknown>; config: PipelineConfig; file: string } {
+function configFor(name: string, watchIntervalSec = 0): { raw: Record<string, unknown>; config: PipelineConfig; file: string } {
   const raw = {
     name,
     runId: name,
     storage: { kind: 's3', endpointEnv: 'S3_ENDPOINT', forcePathStyle: true },
     queue: { kind: 'kafka', brokersEnv: 'KAFKA_BROKERS', topicPrefix: name, partitions: 4, sessionTimeoutMs: 6000 },
-    input: { bucket: `${name}-in`, prefix: 'incoming/' },
+    input: { bucket: `${name}-in`, prefix: 'incoming/', watchIntervalSec },
     output: { bucket: `${name}-out`, prefix: 'ds' },
     model: testModelDir(),
     tiling: { tile: 128, overlap: 16 },
     worker: { threads: 1 },
     retry: { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 1000 },
     progressIntervalSec: 0,
-    ...extra,
   };
   const file = path.join(tmp, `${name}.json`);
   fs.writeFileSync(file, JSON.stringify(raw)); // JSON is YAML
@@ -178,6 +177,31 @@ test('poison input goes to the dead-letter topic with a reason; the other images
   expect(Buffer.from(byReason('schema').find((d) => d.stage === 'worker')!.original.value, 'base64')).toEqual(Buffer.from([0xff, 0xfe, 0x00]));
   const table = decodeParquet(await store.get({ bucket: config.output.bucket, key: report.events.find((e) => e.imageId === 'good')!.catalogue!.parquetKey }), 'good');
   expectSameCatalogue(table, await reference('good', good));
+});
+
+test('continuous ingest: an image that lands after the services started is found by the watcher and catalogued', async () => {
+  const { config, file } = configFor(uniqueName('watch'), 1);
+  const bucket = config.input.bucket;
+  await store.ensureBucket(bucket);
+  const queue = createKafkaQueue({ brokers: kafka.brokers });
+  const ctx = contextFor(config, store, queue, () => {});
+  await prepare(ctx, config);
+  const catalogues = await collect(queue, ctx.topics.catalogues, (b) => decodeMessage('catalogue', b));
+  const services = ['ingest', 'worker', 'assemble'].map((stage) => startStage(stage, file, `watch-${stage}`));
+  await new Promise((r) => setTimeout(r, 3000));
+  const landed = testFitsImage(71, 300, 300, 8);
+  await store.put({ bucket, key: 'incoming/late_arrival.fits' }, landed);
+  await waitFor('the late image catalogue', () => catalogues.items.some((c) => c.imageId === 'late_arrival' && c.status === 'ok'), 120_000);
+  // SIGTERM: the services stop cleanly (exit code 0).
+  const exits = services.map((c) => new Promise<number | null>((r) => c.once('exit', (code) => r(code))));
+  for (const c of services) c.kill('SIGTERM');
+  expect(await Promise.all(exits)).toEqual([0, 0, 0]);
+  await catalogues.consumer.stop();
+  await queue.close();
+  const event = catalogues.items.find((c) => c.imageId === 'late_arrival')!;
+  expect(event.latencyMs).toBeGreaterThan(0);
+  const table = decodeParquet(await store.get({ bucket: config.output.bucket, key: event.catalogue!.parquetKey }), 'late');
+  expectSameCatalogue(table, await reference('late_arrival', landed));
 });
 
 export type { CatalogueMessage };
