@@ -32,7 +32,7 @@ import { encodeParquet } from '../catalogue/parquet';
 import type { ColumnTable } from '../catalogue/table';
 import { tableLength } from '../catalogue/table';
 import type { Provenance } from '../catalogue/provenance';
-import { deadLetter, errorText, withRetries, type Stage, type StageContext } from './context';
+import { deadLetter, errorText, RecentSet, withRetries, type Stage, type StageContext } from './context';
 import { decodeMessage, encodeMessage, SchemaError, type CatalogueMessage, type TileResultMessage } from './messages';
 import { memoryByteSource } from './object-source';
 import { sourceVersion } from './keys';
@@ -57,7 +57,7 @@ export interface AssembledImage {
 export function createAssembleStage(ctx: StageContext, options: AssembleOptions = {}): Stage & { onCatalogue?: (m: CatalogueMessage) => void } {
   const consumer = ctx.queue.consumer();
   let producer: MessageProducer | undefined;
-  const announced = new Set<string>();
+  const announced = new RecentSet();
 
   async function announce(event: CatalogueMessage): Promise<void> {
     await producer!.send(ctx.topics.catalogues, [{ key: event.imageId, value: encodeMessage('catalogue', event) }]);

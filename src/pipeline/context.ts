@@ -121,3 +121,24 @@ export async function withRetries<T>(policy: RetryPolicy, fn: (attempt: number) 
     }
   }
 }
+
+/**
+ * A set that forgets its oldest entries past `limit`: long-running stages remember recent image
+ * ids (to skip duplicates) without growing for ever. Forgetting only costs a redundant, idempotent
+ * repeat of work, never a wrong result.
+ */
+export class RecentSet {
+  private readonly items = new Set<string>();
+  constructor(private readonly limit = 100_000) {}
+  has(item: string): boolean {
+    return this.items.has(item);
+  }
+  add(item: string): void {
+    this.items.delete(item);
+    this.items.add(item);
+    if (this.items.size > this.limit) this.items.delete(this.items.values().next().value as string);
+  }
+  get size(): number {
+    return this.items.size;
+  }
+}

@@ -15,7 +15,7 @@ import { createSerialExecutor, createTilePool, type TileExecutor } from '../tili
 import { readTunedTbdParams } from '../detect/tbd-params';
 import type { TbdOptions } from '../detect/tbd';
 import type { Provenance } from '../catalogue/provenance';
-import { makeContext, topicNames, type Stage, type StageContext } from './context';
+import { makeContext, RecentSet, topicNames, type Stage, type StageContext } from './context';
 import type { PipelineConfig } from './config';
 import { announceImages, createIngestStage, listFitsObjects } from './ingest';
 import { createWorkerStage } from './worker';
@@ -240,7 +240,7 @@ export async function runService(config: PipelineConfig, stage: ServiceStage, op
     log(`${stage}: running (${config.queue.kind}, ${config.storage.kind}); Ctrl-C to stop`);
     if (stage === 'ingest') {
       const producer = await queue.producer();
-      const seen = new Set<string>();
+      const seen = new RecentSet(1_000_000);
       const announceNew = async (): Promise<void> => {
         const objects = (await inputObjects(ctx, config)).filter((o) => !seen.has(`${o.bucket}/${o.key}`));
         const fresh: typeof objects = [];

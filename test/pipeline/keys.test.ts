@@ -1,6 +1,7 @@
 /** Object keys from untrusted names never leave their prefix (issue 6, security). */
 import fc from 'fast-check';
 import { imageIdFromKey, joinKey, outputLayout, safeSegment } from '../../src/pipeline/keys';
+import { RecentSet } from '../../src/pipeline/context';
 
 test('clean names are kept; crafted ones are reduced and hashed', () => {
   expect(imageIdFromKey('incoming/field_0042.fits')).toBe('field_0042');
@@ -33,4 +34,13 @@ test('joinKey refuses unsafe segments and prefixes', () => {
   expect(() => joinKey('ok', '../x')).toThrow(/key segment "..\/x" is not safe/);
   expect(() => joinKey('a/../b', 'x')).toThrow(/must not contain/);
   expect(joinKey('/a/b/', 'c', 'd.f32')).toBe('a/b/c/d.f32');
+});
+
+test('RecentSet forgets the oldest entries past its limit', () => {
+  const s = new RecentSet(3);
+  for (const x of ['a', 'b', 'c']) s.add(x);
+  s.add('a'); // refreshes a
+  s.add('d'); // evicts b, the oldest
+  expect(['a', 'b', 'c', 'd'].map((x) => s.has(x))).toEqual([true, false, true, true]);
+  expect(s.size).toBe(3);
 });
