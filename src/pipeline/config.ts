@@ -30,6 +30,7 @@ export interface PipelineConfig {
         ssl?: boolean | { caFile?: string; certFile?: string; keyFile?: string };
         sessionTimeoutMs?: number;
       };
+  /** `keys`: object keys in `bucket`, or s3://BUCKET/KEY URIs. */
   input: { bucket: string; prefix: string; keys: string[]; watchIntervalSec: number };
   output: { bucket: string; prefix: string };
   model: string;
@@ -155,7 +156,10 @@ export function parsePipelineConfig(raw: unknown, where: string, env: NodeJS.Pro
 
   const i = obj(top.input, 'input');
   known(i, 'input', ['bucket', 'prefix', 'keys', 'watchIntervalSec']);
-  const keys = i.keys === undefined ? [] : Array.isArray(i.keys) ? i.keys.map((k, n) => str(k, `input.keys[${n}]`)) : fail('input.keys', 'must be a list of object keys');
+  const keys = i.keys === undefined ? [] : Array.isArray(i.keys) ? i.keys.map((k, n) => str(k, `input.keys[${n}]`)) : fail('input.keys', 'must be a list of object keys or s3://BUCKET/KEY URIs');
+  keys.forEach((k, n) => {
+    if (k.startsWith('s3://') && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+$/.test(k)) fail(`input.keys[${n}]`, `is not an s3://BUCKET/KEY URI: ${JSON.stringify(k)}`);
+  });
   const input = { bucket: str(i.bucket, 'input.bucket'), prefix: i.prefix === undefined ? '' : String(i.prefix), keys, watchIntervalSec: int(i.watchIntervalSec, 'input.watchIntervalSec', 0, 0) };
   const o = obj(top.output, 'output');
   known(o, 'output', ['bucket', 'prefix']);

@@ -95,9 +95,17 @@ export async function createPipelineExecutor(model: string, threads: number): Pr
   return { executor, provenance, tbd };
 }
 
-/** The input objects of a bulk run: `input.keys`, else every FITS object under `input.prefix`. */
+/**
+ * The input objects of a bulk run: `input.keys` (keys in input.bucket, or `s3://BUCKET/KEY` URIs),
+ * else every FITS object under `input.prefix`.
+ */
 export async function inputObjects(ctx: StageContext, config: PipelineConfig): Promise<Array<{ bucket: string; key: string }>> {
-  if (config.input.keys.length > 0) return config.input.keys.map((key) => ({ bucket: config.input.bucket, key }));
+  if (config.input.keys.length > 0) {
+    return config.input.keys.map((key) => {
+      const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(key);
+      return m ? { bucket: m[1], key: m[2] } : { bucket: config.input.bucket, key };
+    });
+  }
   return (await listFitsObjects(ctx, config.input.bucket, config.input.prefix)).map((o) => ({ bucket: config.input.bucket, key: o.key }));
 }
 

@@ -2,6 +2,9 @@
 import * as path from 'node:path';
 import { loadPipelineConfig, parsePipelineConfig } from '../../src/pipeline/config';
 import { redactSecrets } from '../../src/adapters/redact';
+import { createLocalStore } from '../../src/adapters/local-store';
+import { createMemoryQueue } from '../../src/adapters/memory-queue';
+import { contextFor, inputObjects } from '../../src/pipeline/wiring';
 
 const PIPELINES = path.resolve(__dirname, '..', '..', 'pipelines');
 const env = { S3_ENDPOINT: 'http://127.0.0.1:7070', KAFKA_BROKERS: 'k1:9092,k2:9092' };
@@ -14,7 +17,7 @@ test('the shipped configs parse', () => {
   expect(survey.queue.kind === 'kafka' && survey.queue.brokers).toEqual(['k1:9092', 'k2:9092']);
   expect(survey.input.watchIntervalSec).toBe(30);
   const bulk = loadPipelineConfig(path.join(PIPELINES, 'bulk-reprocess.yaml'), env);
-  expect(bulk.input.keys).toHaveLength(2);
+  expect(bulk.input.keys).toHaveLength(3);
   expect(bulk.progressIntervalSec).toBe(10);
 });
 
@@ -27,6 +30,7 @@ test('errors name the field', () => {
   expect(parse({ queue: { kind: 'kafka', brokersEnv: 'NOPE_NOT_SET' } })).toThrow(/queue.brokersEnv names environment variable NOPE_NOT_SET, which is not set/);
   expect(parse({ queue: { kind: 'kafka', brokers: ['b:1'], sasl: { username: 'u', password: 'hunter2' } } })).toThrow(/queue.sasl.password must not be in the file; use passwordEnv/);
   expect(parse({ runId: '../x' })).toThrow(/runId must be/);
+  expect(parse({ input: { bucket: 'in', keys: ['s3://Bad_Bucket/x.fits'] } })).toThrow(/input.keys\[0\] is not an s3:\/\/BUCKET\/KEY URI/);
 });
 
 test('SASL password comes from the environment', () => {
@@ -41,4 +45,13 @@ test('redaction removes known secrets and password/secret/token patterns', () =>
   expect(redactSecrets('login failed for alice with s3cr3t-value', ['s3cr3t-value'])).toBe('login failed for alice with ***');
   expect(redactSecrets('password=abc123 secretAccessKey: "xyz" token=t0k')).toBe('password=*** secretAccessKey: "***" token=***');
   expect(redactSecrets('postgres://user:pa55@host/db')).toBe('postgres://user:***@host/db');
+});
+
+test('input keys may be s3:// URIs in other buckets', async () => {
+  const c = parsePipelineConfig(
+    { name: 'x', storage: { kind: 'local', root: '.' }, queue: { kind: 'memory' }, input: { bucket: 'in', keys: ['a/one.fits', 's3://other-bucket/b/two.fits'] }, output: { bucket: 'out' } },
+    'f.yaml', {}, '/tmp',
+  );
+  const ctx = contextFor(c, createLocalStore('/tmp'), createMemoryQueue(), () => {});
+  expect(await inputObjects(ctx, c)).toEqual([{ bucket: 'in', key: 'a/one.fits' }, { bucket: 'other-bucket', key: 'b/two.fits' }]);
 });
