@@ -252,3 +252,103 @@ export function fft2d(re: Float64Array, im: Float64Array, width: number, height:
   if (height === 1) return;
   fftPlan(height).transformColumns(re, im, width, inverse);
 }
+
+/** Half spectrum of a real image: `height` rows of `width/2 + 1` complex values (kx = 0 .. width/2). */
+export interface HalfSpectrum {
+  re: Float64Array;
+  im: Float64Array;
+  /** width/2 + 1 */
+  stride: number;
+}
+
+function halfTwiddles(n: number): { c: Float64Array; s: Float64Array } {
+  const c = new Float64Array(n / 2 + 1);
+  const s = new Float64Array(n / 2 + 1);
+  for (let k = 0; k <= n / 2; k++) {
+    c[k] = Math.cos((2 * Math.PI * k) / n);
+    s[k] = Math.sin((2 * Math.PI * k) / n);
+  }
+  return { c, s };
+}
+
+/**
+ * Forward 2-D FFT of a real row-major width x height image (width >= 4 and height powers of two),
+ * returning the non-redundant half spectrum (the rest is its Hermitian mirror). Each row is packed
+ * as z[m] = x[2m] + i x[2m+1] and transformed at half length, then split into even and odd parts
+ * (X[k] = E[k] + exp(-2 pi i k/n) O[k]); columns then run over width/2 + 1 columns only. About half
+ * the work of fft2d on a complex array. The input is not modified.
+ */
+export function rfft2d(data: Float64Array, width: number, height: number): HalfSpectrum {
+  if (data.length !== width * height) throw new RangeError(`rfft2d: data must hold width*height = ${width * height} values, got ${data.length}`);
+  if (!isPowerOfTwo(width) || width < 4) throw new RangeError(`rfft2d: width must be a power of two >= 4, got ${width}`);
+  const half = width / 2;
+  const stride = half + 1;
+  const re = new Float64Array(stride * height);
+  const im = new Float64Array(stride * height);
+  const plan = fftPlan(half);
+  const zr = new Float64Array(half);
+  const zi = new Float64Array(half);
+  const { c, s } = halfTwiddles(width);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let m = 0; m < half; m++) {
+      zr[m] = data[row + 2 * m];
+      zi[m] = data[row + 2 * m + 1];
+    }
+    plan.transform(zr, zi, false);
+    const out = y * stride;
+    for (let k = 0; k <= half; k++) {
+      const a = k === half ? 0 : k;
+      const b = k === 0 ? 0 : half - k;
+      const zkr = zr[a], zki = zi[a];
+      const zcr = zr[b], zci = -zi[b]; // conj(Z[n/2 - k])
+      const er = 0.5 * (zkr + zcr), ei = 0.5 * (zki + zci);
+      // O = (Zk - Zc) / (2i) = ((Zk - Zc)_im, -(Zk - Zc)_re) / 2
+      const or_ = 0.5 * (zki - zci), oi = -0.5 * (zkr - zcr);
+      // X = E + exp(-i theta) O, exp(-i theta) = (c, -s)
+      re[out + k] = er + c[k] * or_ + s[k] * oi;
+      im[out + k] = ei + c[k] * oi - s[k] * or_;
+    }
+  }
+  if (height > 1) fftPlan(height).transformColumns(re, im, stride, false);
+  return { re, im, stride };
+}
+
+/**
+ * Inverse of rfft2d (unnormalised, like fft2d(..., true)): a Hermitian half spectrum back to the
+ * real width x height image. The spectrum arrays are used as scratch (overwritten).
+ */
+export function irfft2d(spectrum: HalfSpectrum, width: number, height: number): Float64Array {
+  const half = width / 2;
+  const stride = half + 1;
+  if (spectrum.stride !== stride || spectrum.re.length !== stride * height) throw new RangeError(`irfft2d: spectrum must be ${height} x ${stride}, got stride ${spectrum.stride} and ${spectrum.re.length} values`);
+  const { re, im } = spectrum;
+  if (height > 1) fftPlan(height).transformColumns(re, im, stride, true);
+  const out = new Float64Array(width * height);
+  const plan = fftPlan(half);
+  const zr = new Float64Array(half);
+  const zi = new Float64Array(half);
+  const { c, s } = halfTwiddles(width);
+  for (let y = 0; y < height; y++) {
+    const row = y * stride;
+    for (let k = 0; k < half; k++) {
+      // A = X[k] + X[k + n/2], B = (X[k] - X[k + n/2]) exp(+i theta), X[k + n/2] = conj(X[n/2 - k]).
+      const xr = re[row + k], xi = im[row + k];
+      const yr = re[row + half - k], yi = -im[row + half - k];
+      const ar = xr + yr, ai = xi + yi;
+      const dr = xr - yr, di = xi - yi;
+      const br = dr * c[k] - di * s[k];
+      const bi = dr * s[k] + di * c[k];
+      // Z = A + i B
+      zr[k] = ar - bi;
+      zi[k] = ai + br;
+    }
+    plan.transform(zr, zi, true);
+    const o = y * width;
+    for (let m = 0; m < half; m++) {
+      out[o + 2 * m] = zr[m];
+      out[o + 2 * m + 1] = zi[m];
+    }
+  }
+  return out;
+}

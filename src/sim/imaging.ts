@@ -11,7 +11,7 @@
  * The CLEAN in clean.ts subtracts this same periodic PSF, so the simulated instrument is exactly
  * self-consistent.
  */
-import { fft2d } from '../core/fft';
+import { fft2d, irfft2d, rfft2d } from '../core/fft';
 import type { Random } from '../core/random';
 import type { UvGrid, WeightGrid } from './weighting';
 
@@ -147,8 +147,7 @@ export function renderPointSources(
   flux: ArrayLike<number>,
 ): Float64Array {
   const size = weights.size;
-  const re = new Float64Array(size * size);
-  const im = new Float64Array(size * size);
+  const spread = new Float64Array(size * size);
   const half = SPREAD_WIDTH / 2;
   const kx = new Float64Array(SPREAD_WIDTH + 1);
   const ky = new Float64Array(SPREAD_WIDTH + 1);
@@ -165,31 +164,33 @@ export function renderPointSources(
       if (fy === 0) continue;
       for (let a = 0; a <= SPREAD_WIDTH; a++) {
         const col = (((x0 + a) % size) + size) % size;
-        re[row * size + col] += fy * kx[a];
+        spread[row * size + col] += fy * kx[a];
       }
     }
   }
-  fft2d(re, im, size, size, false);
+  // The sky is real and W is real and even, so a real-to-complex transform and its inverse over
+  // the half spectrum (kx = 0 .. size/2) do the job at about half the cost of complex FFTs.
+  const spectrum = rfft2d(spread, size, size);
   const correction = esKernelTransform(size);
   const w = weights.weights;
   const norm = 1 / weights.sumWeights;
+  const stride = spectrum.stride;
   for (let cy = 0; cy < size; cy++) {
     const fy = correction[cy];
-    for (let cx = 0; cx < size; cx++) {
-      const i = cy * size + cx;
-      const wi = w[i];
+    for (let cx = 0; cx < stride; cx++) {
+      const i = cy * stride + cx;
+      const wi = w[cy * size + cx];
       if (wi === 0) {
-        re[i] = 0;
-        im[i] = 0;
+        spectrum.re[i] = 0;
+        spectrum.im[i] = 0;
       } else {
         const scale = (wi * norm) / (fy * correction[cx]);
-        re[i] *= scale;
-        im[i] *= scale;
+        spectrum.re[i] *= scale;
+        spectrum.im[i] *= scale;
       }
     }
   }
-  fft2d(re, im, size, size, true);
-  return re;
+  return irfft2d(spectrum, size, size);
 }
 
 /** Central width x height window of a size x size image whose phase centre is (size/2, size/2). */

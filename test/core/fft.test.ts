@@ -1,4 +1,4 @@
-import { FftPlan, fft1d, fft2d, isPowerOfTwo, nextPowerOfTwo } from '../../src/core/fft';
+import { FftPlan, fft1d, fft2d, irfft2d, isPowerOfTwo, nextPowerOfTwo, rfft2d } from '../../src/core/fft';
 import { Random } from '../../src/core/random';
 
 /** Naive O(n^2) DFT in the same sign convention as src/core/fft.ts. */
@@ -146,5 +146,62 @@ describe('fft2d', () => {
     re[(n - 3) * n + (n - 5)] = 1;
     fft2d(re, im, n, n, true);
     for (let i = 0; i < n * n; i++) expect(Math.abs(im[i])).toBeLessThan(1e-13);
+  });
+});
+
+describe('rfft2d / irfft2d', () => {
+  it.each([
+    [8, 4],
+    [16, 16],
+    [64, 32],
+  ])('match the complex fft2d on a real %i x %i image (half spectrum, and the round trip)', (width, height) => {
+    const rng = new Random(width + height);
+    const data = new Float64Array(width * height);
+    for (let i = 0; i < data.length; i++) data[i] = rng.gaussian();
+    const copy = data.slice();
+    const spec = rfft2d(data, width, height);
+    expect(Array.from(data)).toEqual(Array.from(copy));
+    const re = data.slice();
+    const im = new Float64Array(width * height);
+    fft2d(re, im, width, height);
+    let maxErr = 0;
+    for (let y = 0; y < height; y++) {
+      for (let k = 0; k <= width / 2; k++) {
+        maxErr = Math.max(maxErr, Math.abs(spec.re[y * spec.stride + k] - re[y * width + k]), Math.abs(spec.im[y * spec.stride + k] - im[y * width + k]));
+      }
+    }
+    expect(maxErr).toBeLessThan(1e-11);
+    const back = irfft2d(spec, width, height);
+    for (let i = 0; i < data.length; i++) expect(back[i] / (width * height)).toBeCloseTo(data[i], 12);
+  });
+
+  it('irfft2d of a filtered spectrum equals the complex route (real, even filter)', () => {
+    const width = 32;
+    const height = 16;
+    const rng = new Random(77);
+    const data = new Float64Array(width * height);
+    for (let i = 0; i < data.length; i++) data[i] = rng.gaussian();
+    const filter = (kx: number, ky: number) => {
+      const fx = kx <= width / 2 ? kx : width - kx;
+      const fy = ky <= height / 2 ? ky : height - ky;
+      return Math.exp(-(fx * fx + fy * fy) / 20);
+    };
+    const spec = rfft2d(data, width, height);
+    for (let y = 0; y < height; y++) for (let k = 0; k <= width / 2; k++) {
+      spec.re[y * spec.stride + k] *= filter(k, y);
+      spec.im[y * spec.stride + k] *= filter(k, y);
+    }
+    const fast = irfft2d(spec, width, height);
+    const re = data.slice();
+    const im = new Float64Array(width * height);
+    fft2d(re, im, width, height);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      re[y * width + x] *= filter(x, y);
+      im[y * width + x] *= filter(x, y);
+    }
+    fft2d(re, im, width, height, true);
+    let maxErr = 0;
+    for (let i = 0; i < re.length; i++) maxErr = Math.max(maxErr, Math.abs(fast[i] - re[i]));
+    expect(maxErr).toBeLessThan(1e-10);
   });
 });
