@@ -23,7 +23,7 @@ import type { MessageProducer, QueueMessage, HandlerContext } from '../adapters/
 import { ObjectNotFoundError } from '../adapters/ports';
 import { DeepSourceError, FormatError } from '../core/errors';
 import { madSigma } from '../core/stats';
-import { openFitsSource } from '../fits/read';
+import { openFitsSource, type FitsImageFile } from '../fits/read';
 import type { TileExecutor } from '../tiling/pool';
 import type { TileRequest } from '../tiling/tile-task';
 import { deadLetter, errorText, isRetriable, withRetries, type Stage, type StageContext } from './context';
@@ -58,6 +58,8 @@ export interface TileSidecar {
 export function createWorkerStage(ctx: StageContext, options: WorkerOptions): Stage {
   const consumer = ctx.queue.consumer();
   const workerId = options.workerId ?? `${os.hostname()}-${process.pid}`;
+  // Opened images by version; the byte source holds no handle (ranged GETs), so nothing to close.
+  const headers = new Map<string, FitsImageFile>();
   let producer: MessageProducer | undefined;
 
   async function computeTile(work: TileWorkMessage, context: HandlerContext): Promise<{ sidecar: Omit<TileSidecar, 'metrics'> & { metrics: Omit<TileMetrics, 'attempts' | 'queueWaitMs'> } }> {
@@ -68,18 +70,21 @@ export function createWorkerStage(ctx: StageContext, options: WorkerOptions): St
     if (info.etag !== work.source.etag || info.size !== work.source.size) {
       throw new SourceChangedError(`${where} changed since ingest (etag ${info.etag}, expected ${work.source.etag})`);
     }
-    const fits = await openFitsSource(objectByteSource(ctx.store, source, info.size), where);
-    const { window: w, core: c } = work.tile;
-    let pixels: Float32Array;
-    try {
-      if (w.x1 > fits.width || w.y1 > fits.height) throw new FormatError(`${where}: tile ${work.tile.index} window exceeds the ${fits.width}×${fits.height} image`);
-      const rows = await fits.readRows(w.y0, w.y1);
-      const width = w.x1 - w.x0;
-      pixels = new Float32Array(width * (w.y1 - w.y0));
-      for (let y = 0; y < w.y1 - w.y0; y++) pixels.set(rows.subarray(y * fits.width + w.x0, y * fits.width + w.x1), y * width);
-    } finally {
-      await fits.close();
+    // The parsed header of this version of the image is reused by its other tiles (fewer GETs).
+    const cacheKey = `${where}#${info.etag}`;
+    let fits = headers.get(cacheKey);
+    if (!fits) {
+      fits = await openFitsSource(objectByteSource(ctx.store, source, info.size), where);
+      headers.set(cacheKey, fits);
+      if (headers.size > 16) headers.delete(headers.keys().next().value as string);
     }
+    const { window: w, core: c } = work.tile;
+    if (w.x1 > fits.width || w.y1 > fits.height) throw new FormatError(`${where}: tile ${work.tile.index} window exceeds the ${fits.width}×${fits.height} image`);
+    // One ranged GET of the window's rows at full width (FITS rows are contiguous), then the columns.
+    const rows = await fits.readRows(w.y0, w.y1);
+    const width = w.x1 - w.x0;
+    const pixels = new Float32Array(width * (w.y1 - w.y0));
+    for (let y = 0; y < w.y1 - w.y0; y++) pixels.set(rows.subarray(y * fits.width + w.x0, y * fits.width + w.x1), y * width);
     // Noise rms of the tile's own core pixels (a metric only; the CNN uses the image-wide sigma).
     const coreRaw = new Float32Array((c.x1 - c.x0) * (c.y1 - c.y0));
     const ww = w.x1 - w.x0;

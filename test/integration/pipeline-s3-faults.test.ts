@@ -110,26 +110,27 @@ test('a short S3 outage mid-run is retried with backoff and the run completes', 
   await store.ensureBucket(cfg.input.bucket);
   await store.put({ bucket: cfg.input.bucket, key: 'blip.fits' }, testFitsImage(31, 640, 640, 20));
   const queue = createKafkaQueue({ brokers: kafka.brokers, sessionTimeoutMs: 6000 });
-  const logs: string[] = [];
+  // Pull the plug for 2 s as soon as the first tile result shows that the worker is busy.
+  const ctx = contextFor(cfg, store, queue, () => {});
+  await prepare(ctx, cfg);
   let outage: Promise<void> | undefined;
-  const run = runPipeline(cfg, {
-    queue, store, executor, timeoutMs: 240_000,
-    log: (line) => {
-      logs.push(line);
-      // Pull the plug once the image's tiles are queued, for 2 s.
-      if (!outage && /tile\(s\) queued/.test(line)) {
-        outage = (async () => {
-          await new Promise((r) => setTimeout(r, 300));
-          await stopServer();
-          await new Promise((r) => setTimeout(r, 2000));
-          await startServer();
-        })();
-      }
+  const watcher = queue.consumer();
+  await watcher.start({
+    topics: [ctx.topics.tileResults], groupId: uniqueName('w'),
+    handler: async () => {
+      outage ??= (async () => {
+        await stopServer();
+        await new Promise((r) => setTimeout(r, 2000));
+        await startServer();
+      })();
     },
   });
+  const run = runPipeline(cfg, { queue, store, executor, timeoutMs: 240_000, log: () => {} });
   const report = await run;
   await outage;
+  await watcher.stop();
   await queue.close();
+  expect(outage).toBeDefined();
   expect(report.ok).toBe(1);
   const event = report.events[0];
   const metrics = decodeParquet(await store.get({ bucket: cfg.output.bucket, key: event.catalogue!.metricsKey }), 'metrics');
