@@ -83,11 +83,15 @@ export function createAssembleStage(ctx: StageContext, options: AssembleOptions 
     const layout = ctx.layout;
     // The plan record names the current version of the image; only its tiles count.
     const { value: plan } = await withRetries(ctx.retry, () => readPlan(ctx.store, ctx, result.imageId));
-    if (!plan) throw new DeepSourceError(`no ingest plan record for ${result.imageId} (${planKey(ctx, result.imageId)})`);
+    if (!plan) {
+      const err = new DeepSourceError(`no ingest plan record for ${result.imageId} (${planKey(ctx, result.imageId)})`);
+      ctx.log(`assemble: ${result.imageId}: dead-lettered (bad-image): ${err.message}`);
+      return deadLetter(producer!, ctx.topics, 'assemble', 'bad-image', err, message, result.imageId);
+    }
     const suffix = `.${sourceVersion(plan.sourceEtag)}.json`;
     const { value: listed } = await withRetries(ctx.retry, () => ctx.store.list(ctx.outputBucket, layout.tilePrefix(result.imageId)));
     const sidecarKeys = listed.filter((o) => o.key.endsWith(suffix));
-    if (sidecarKeys.length < result.tileCount) return; // not complete yet; a later result triggers us
+    if (sidecarKeys.length < plan.tileCount) return; // not complete yet; a later result triggers us
     if (announced.has(id)) return; // a duplicate result after this process assembled the image
     try {
       const { value: { message: event } } = await withRetries(ctx.retry, () => assembleImage(ctx, result, options));
@@ -95,7 +99,6 @@ export function createAssembleStage(ctx: StageContext, options: AssembleOptions 
       await announce(event);
       ctx.log(`assemble: ${result.imageId}: ${event.sources} source(s), latency ${((event.latencyMs ?? 0) / 1000).toFixed(1)} s`);
     } catch (err) {
-      if ((err as { retriable?: boolean }).retriable === true && (err as { attempts?: number }).attempts === undefined) throw err;
       ctx.log(`assemble: ${result.imageId}: failed: ${errorText(err)}`);
       await deadLetter(producer!, ctx.topics, 'assemble', err instanceof FormatError ? 'corrupt-fits' : 'bad-image', err, message, result.imageId);
       announced.add(id);
