@@ -45,12 +45,12 @@ export function availableCores(): number {
 }
 
 /**
- * Defaults, from bench/detect.ts on the 2-core EPYC (32 MiB shared L3): 512-px windows keep a
- * worker's onnxruntime arena near 100 MB (1024-px windows: ~450 MB) and ran the CNN faster per
- * pixel with two workers (their activations, 12 channels × 1 MiB each at 512², stay closer to the
- * cache), which outweighs the extra margin work (~11 % at 4096² vs ~5 % for 1024-px windows).
- * The overlap default is the receptive-field minimum: it is exact, and more only adds work.
- * `workers` is filled in from the core count at resolve time.
+ * Defaults, from bench/detect.ts on the 2-core EPYC (4096² image, 2 workers, quiet machine): tiles
+ * of 384, 512, 768 and 1024 px ran the CNN within 4 % of each other (512: 2.42 s, 158 GFLOP/s
+ * effective, the fastest), while a worker's onnxruntime memory follows the tile: peak RSS through
+ * the CNN 458 / 524 / 774 / 1007 MB. 512 px costs ~10 % margin work at 4096² and half the memory
+ * of 1024. The overlap default is the receptive-field minimum: it is exact, and more only adds
+ * work. `workers` is filled in from the core count at resolve time.
  */
 export const DEFAULT_TILING_OPTIONS: Readonly<Required<Omit<TilingOptions, 'workers'>>> = Object.freeze({
   tile: 512,
