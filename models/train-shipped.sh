@@ -21,7 +21,7 @@ DATA_ROOT="${DATA_ROOT:-$ROOT/tmp/shipped-data}"
 TRAIN_IMAGES="${TRAIN_IMAGES:-16}"
 VAL_IMAGES="${VAL_IMAGES:-4}"
 SIZE="${SIZE:-1024}"
-STEPS="${STEPS:-1000}"
+STEPS="${STEPS:-800}"
 TRAIN_DIR="$DATA_ROOT/$NAME/train"
 VAL_DIR="$DATA_ROOT/$NAME/val"
 [ -f dist/cli/main.js ] || npx tsc -p tsconfig.json
