@@ -35,6 +35,8 @@ export interface KafkaQueueOptions {
   heartbeatIntervalMs?: number;
   /** How long kafkajs keeps retrying a lost broker before giving up (broker restarts). */
   retryMaxTimeMs?: number;
+  /** Client-level retries of a failing request or connection (default 12, about a minute). */
+  retries?: number;
   /** kafkajs log level: 'nothing' | 'error' | 'warn' | 'info'. */
   logLevel?: 'nothing' | 'error' | 'warn' | 'info';
 }
@@ -52,7 +54,7 @@ export function createKafkaQueue(options: KafkaQueueOptions): MessageQueue {
       const line = redactSecrets(`[kafkajs ${entry.namespace}] ${entry.log.message} ${JSON.stringify({ ...entry.log, message: undefined, timestamp: undefined, logger: undefined })}`, secrets);
       process.stderr.write(line + '\n');
     },
-    retry: { initialRetryTime: 300, retries: 12, maxRetryTime: 5_000 },
+    retry: { initialRetryTime: 300, retries: options.retries ?? 12, maxRetryTime: 5_000 },
     connectionTimeout: 5_000,
   };
   if (options.ssl === true) config.ssl = true;

@@ -68,7 +68,7 @@ test('SASL/SCRAM-SHA-512 listener accepts the generated user and refuses a wrong
   expect(got).toEqual(['over scram']);
 
   const wrongPassword = 'definitely-not-the-password-42';
-  const bad = createKafkaQueue({ brokers: env.saslBrokers, sasl: { mechanism: 'scram-sha-512', username: env.user, password: wrongPassword }, logLevel: 'nothing' });
+  const bad = createKafkaQueue({ brokers: env.saslBrokers, sasl: { mechanism: 'scram-sha-512', username: env.user, password: wrongPassword }, logLevel: 'nothing', retries: 1 });
   const err = await bad.ensureTopics([{ topic }]).catch((e) => e);
   expect(err).toBeInstanceOf(Error);
   expect(String(err.message)).toMatch(/kafka create topics failed/);
@@ -144,7 +144,7 @@ test('SASL_SSL with SCRAM-SHA-512 (the Rubin alert-stream setup): works with the
   expect(got).toEqual(['over tls']);
 
   // Without the CA the self-signed certificate is not trusted: the client refuses to talk.
-  const untrusted = createKafkaQueue({ brokers: env.saslSslBrokers, ssl: true, sasl, logLevel: 'nothing' });
+  const untrusted = createKafkaQueue({ brokers: env.saslSslBrokers, ssl: true, sasl, logLevel: 'nothing', retries: 1 });
   await expect(untrusted.ensureTopics([{ topic }])).rejects.toThrow(/kafka create topics failed/);
   await untrusted.close();
 });
