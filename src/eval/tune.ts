@@ -160,7 +160,7 @@ export function tuneTbd(images: readonly TuneImage[], options: TuneOptions = {})
 
 /** Is `a` strictly better than `b`? PC3, then cumulative PC3, then lower S90 (null is worst). */
 export function better(a: TuneTrial, b: TuneTrial): boolean {
-  const key = (t: TuneTrial) => [t.pc3 ?? -1, t.pc3_cumulative ?? -1, t.s90 === null ? -Infinity : -t.s90];
+  const key = (t: TuneTrial) => [pc3Score(t.pc3, t.completeness3), t.pc3_cumulative ?? -1, t.s90 === null ? -Infinity : -t.s90];
   const ka = key(a);
   const kb = key(b);
   for (let i = 0; i < ka.length; i++) {
@@ -168,6 +168,15 @@ export function better(a: TuneTrial, b: TuneTrial): boolean {
     if (ka[i] < kb[i] - 1e-12) return false;
   }
   return false;
+}
+
+/**
+ * PC3 for ranking: a bin with true sources but no detection has C = 0 and an undefined P, so
+ * PC = 0 there (not "unknown"); only a bin without true sources stays unranked (-1).
+ */
+export function pc3Score(pc3: number | null, completeness3: number | null): number {
+  if (pc3 !== null) return pc3;
+  return completeness3 === 0 ? 0 : -1;
 }
 
 function blobTable(img: TuneImage, blobs: LevelBlobs | undefined, aMin: number, centre: CentreMethod): ColumnTable {

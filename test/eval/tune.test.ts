@@ -76,7 +76,7 @@ describe('tuneTbd', () => {
 });
 
 describe('better', () => {
-  const t = (pc3: number | null, cum: number | null, s90: number | null): TuneTrial => ({ deltaMax: 1, aMin: 1, centre: 'mean', stopRule: 'closest', pc3, pc3_cumulative: cum, purity3: null, completeness3: null, s90, detections: 0 });
+  const t = (pc3: number | null, cum: number | null, s90: number | null, completeness3: number | null = null): TuneTrial => ({ deltaMax: 1, aMin: 1, centre: 'mean', stopRule: 'closest', pc3, pc3_cumulative: cum, purity3: null, completeness3, s90, detections: 0 });
   test('PC3 first, then cumulative PC3, then lower S90; null is worst', () => {
     expect(better(t(0.5, 0, 9), t(0.4, 1, 1))).toBe(true);
     expect(better(t(0.5, 0.6, 9), t(0.5, 0.5, 1))).toBe(true);
@@ -84,5 +84,10 @@ describe('better', () => {
     expect(better(t(0.5, 0.5, 4), t(0.5, 0.5, null))).toBe(true);
     expect(better(t(null, 1, 1), t(0, 0, null))).toBe(false);
     expect(better(t(0.5, 0.5, 4), t(0.5, 0.5, 4))).toBe(false);
+  });
+  test('no detection in the SNR-3 bin but true sources there: PC3 counts as 0, and cumulative PC breaks the tie', () => {
+    expect(better(t(null, 0.3, 6, 0), t(0, 0.1, 6, 0))).toBe(true);
+    expect(better(t(null, 0.3, 6, 0), t(0.01, 0.1, 6, 0.5))).toBe(false);
+    expect(better(t(null, 0.9, 6, null), t(0, 0.1, 6, 0))).toBe(false);
   });
 });
