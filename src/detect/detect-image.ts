@@ -224,7 +224,9 @@ export async function detectFitsImage(path: string, options: DetectFitsOptions):
   return { ...result, header, wcs, beam, wcsProblem };
 }
 
-function chooseNoise(image: Image, header: FitsHeader, choice: NonNullable<DetectFitsOptions['noise']>, path: string): DetectNoise {
+/** The noise behind SNR (CONTRACT.md): border std for DeepSource simulations (BORDERPX header or an explicit
+ * border), MAD local rms otherwise. Shared by `detect` and the pipeline's assemble stage. */
+export function chooseNoise(image: Image, header: FitsHeader, choice: NonNullable<DetectFitsOptions['noise']>, path: string): DetectNoise {
   let borderPx: number | undefined;
   if (choice === 'auto') {
     const fromHeader = header.getNumber('BORDERPX');

@@ -22,8 +22,7 @@ import { openFitsSource } from '../fits/read';
 import { Wcs } from '../fits/wcs';
 import { beamFromHeader, beamSizeDeg } from '../fits/beam';
 import type { FitsHeader } from '../fits/types';
-import { detectImage, type DetectNoise } from '../detect/detect-image';
-import { borderNoiseStd } from '../detect/local-rms';
+import { chooseNoise, detectImage, type DetectNoise } from '../detect/detect-image';
 import type { TbdOptions } from '../detect/tbd';
 import type { TileExecutor } from '../tiling/pool';
 import type { TileResponse } from '../tiling/tile-task';
@@ -247,23 +246,6 @@ function storedTileExecutor(store: ObjectStore, ctx: StageContext, imageId: stri
     },
     async close() {},
   };
-}
-
-/** CONTRACT.md SNR noise: border std for DeepSource simulations (BORDERPX), MAD local rms otherwise (as `detect --noise`). */
-function chooseNoise(image: Image, header: FitsHeader, choice: PipelineNoise, where: string): DetectNoise {
-  let borderPx: number | undefined;
-  if (choice === 'auto') {
-    const fromHeader = header.getNumber('BORDERPX');
-    if (fromHeader === undefined || !(fromHeader > 0)) return { estimator: 'mad-local-rms' };
-    borderPx = fromHeader;
-  } else if ('borderPx' in choice) {
-    borderPx = choice.borderPx;
-  } else {
-    return choice;
-  }
-  const sigma = borderNoiseStd(image, borderPx);
-  if (!(sigma > 0)) throw new UserInputError(`${where}: the ${borderPx}-px border has no noise to measure (std ${sigma})`);
-  return { estimator: 'border-std', sigma };
 }
 
 /** Per-tile metrics (issue 6): tile id, bounds, worker, timings, blob count, noise, max CNN, attempts. */
