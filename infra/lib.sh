@@ -44,3 +44,18 @@ wait_for_port() {
   done
   return 0
 }
+
+# stop_pidfile NAME PIDFILE SECONDS: SIGTERM the process in PIDFILE, SIGKILL it if it is still
+# alive after SECONDS, and remove the pid file. Idempotent (no pid file, or a dead pid, is fine).
+stop_pidfile() {
+  local name=$1 pidfile=$2 secs=$3
+  [ -f "$pidfile" ] || return 0
+  local pid
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 $((secs * 5))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then log "$name did not stop in $secs s; SIGKILL"; kill -9 "$pid" 2>/dev/null || true; fi
+  fi
+  rm -f "$pidfile"
+}

@@ -22,7 +22,7 @@ import { detectionsFromPositions, type FinderImage } from './finders/common';
 import { evaluateCatalogues, type Evaluation, type ImageCatalogues } from './metrics';
 import { findImage, findTruthFiles } from './inputs';
 import { snrNoise } from './noise';
-import { pc3Score } from './tune';
+import { better } from './tune';
 
 export interface FinderRunner {
   /** Short name: 'deepsource', 'sextractor', 'pybdsf'. Also the cache folder name. */
@@ -228,18 +228,8 @@ export async function selectBestRunner(
     const e = evaluateCatalogues(collected.perFinder.get(c.name)!);
     const secs = collected.stats.get(c.name)!.seconds;
     scores.push({ name: c.name, params: c.params, pc3: e.pc['3'], pc3_cumulative: e.pc_cumulative['3'], completeness3: e.completeness['3'], s90: e.s90, seconds_per_image: secs.length ? secs.reduce((a, b) => a + b, 0) / secs.length : null });
-    if (i > 0 && betterScore(scores[i], scores[bestIndex])) bestIndex = i;
+    if (i > 0 && better(scores[i], scores[bestIndex])) bestIndex = i;
   });
   return { best: candidates[bestIndex], scores };
 }
 
-function betterScore(a: CandidateScore, b: CandidateScore): boolean {
-  const key = (s: CandidateScore) => [pc3Score(s.pc3, s.completeness3), s.pc3_cumulative ?? -1, s.s90 === null ? -Infinity : -s.s90];
-  const ka = key(a);
-  const kb = key(b);
-  for (let i = 0; i < ka.length; i++) {
-    if (ka[i] > kb[i] + 1e-12) return true;
-    if (ka[i] < kb[i] - 1e-12) return false;
-  }
-  return false;
-}

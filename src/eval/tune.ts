@@ -158,9 +158,12 @@ export function tuneTbd(images: readonly TuneImage[], options: TuneOptions = {})
   };
 }
 
+/** The scores a tuning candidate is ranked by (TBD trials here, external-finder settings in compare.ts). */
+export type RankedScore = Pick<TuneTrial, 'pc3' | 'pc3_cumulative' | 'completeness3' | 's90'>;
+
 /** Is `a` strictly better than `b`? PC3, then cumulative PC3, then lower S90 (null is worst). */
-export function better(a: TuneTrial, b: TuneTrial): boolean {
-  const key = (t: TuneTrial) => [pc3Score(t.pc3, t.completeness3), t.pc3_cumulative ?? -1, t.s90 === null ? -Infinity : -t.s90];
+export function better(a: RankedScore, b: RankedScore): boolean {
+  const key = (t: RankedScore) => [pc3Score(t.pc3, t.completeness3), t.pc3_cumulative ?? -1, t.s90 === null ? -Infinity : -t.s90];
   const ka = key(a);
   const kb = key(b);
   for (let i = 0; i < ka.length; i++) {
