@@ -26,6 +26,7 @@ import type { Provenance } from '../catalogue/provenance';
 import { thresholdedBlobDetection, type TbdOptions, type TbdResult } from './tbd';
 import { catalogueRows, type NoiseModel, type PixelToSky } from './catalogue-rows';
 import { borderNoiseStd } from './local-rms';
+import { beamAreaPx, scaleTunedTbd, type TbdScalingRequest } from './tbd-params';
 
 /**
  * Noise for the catalogue's local_rms/snr: 'mad-local-rms' (default, real images) or one value for
@@ -168,6 +169,11 @@ export interface DetectFitsOptions extends Omit<DetectImageOptions, 'imageId' | 
   noise?: DetectNoise | 'auto' | { estimator: 'border-std'; borderPx: number };
   /** Overrides the header's beam (or supplies a missing one). */
   beam?: Beam;
+  /**
+   * Rescale the tuned Amin/Δmax in `tbd` from the tuning reference to this image (beam area from the
+   * beam and the WCS pixel scale, image area = width × height); see scaleTunedTbd in tbd-params.ts.
+   */
+  tbdScaling?: TbdScalingRequest;
 }
 
 export interface DetectFitsResult extends DetectImageResult {
@@ -204,13 +210,23 @@ export async function detectFitsImage(path: string, options: DetectFitsOptions):
   const beam = options.beam ?? beamFromHeader(header);
   const noise = chooseNoise(image, header, options.noise ?? 'auto', path);
   const imageSha256 = await sha256File(path);
+  let tbd = options.tbd;
+  let scalingRecord: Record<string, number | string> = {};
+  if (options.tbdScaling) {
+    const target = { imageAreaPx: image.width * image.height, beamAreaPx: beam && wcs ? beamAreaPx(beam, wcs.pixelScaleDeg()) : undefined };
+    const scaled = scaleTunedTbd(options.tbd ?? {}, options.tbdScaling, target);
+    tbd = scaled.options;
+    scalingRecord = scaled.record;
+  }
   const result = await detectImage(image, {
     ...options,
+    tbd,
     imageId: options.imageId ?? imageIdFromPath(path),
     wcs,
     noise,
     provenance: {
       ...options.provenance,
+      ...(options.tbdScaling ? { tbd: { ...scalingRecord, ...options.provenance?.tbd } } : {}),
       imageName: basename(path),
       imageSha256,
       ...(beam ? { beamArcsec: beamSizeDeg(beam) * 3600 } : {}),

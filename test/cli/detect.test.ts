@@ -164,8 +164,8 @@ describe('deepsource detect', () => {
   const shipped = existsSync(join(ROOT, 'models/natural/model.json')) && existsSync(join(REAL, 'GRB120422A-120429.fits')) ? test : test.skip;
   shipped('shipped natural model: the one real source of GRB120422A is the strongest CNN detection', async () => {
     const out = join(dir, 'grb-shipped.csv');
-    // The paper's Amin (10 px), not the shipped tbd.json: that was tuned on simulated 1024² images
-    // (Amin 100 px) and drops every blob of this 512² AMI-LA image (see the detection report).
+    // The paper's Amin (10 px) given explicitly (used as given, not rescaled); the shipped tbd.json
+    // alone is tested below.
     const res = run([join(REAL, 'GRB120422A-120429.fits'), '--model', 'natural', '--a-min', '10', '--out', out, '--workers', '1', '--quiet']);
     expect(res.status).toBe(0);
     const table = await readCatalogue(out);
@@ -177,5 +177,26 @@ describe('deepsource detect', () => {
     expect((table.columns.snr as Float64Array)[top]).toBeGreaterThan(4);
     // PySE calls it a 5–6σ source; it is the only detection at SNR ≥ 5 (MAD local rms)
     expect(Array.from(table.columns.snr as Float64Array).filter((v) => v >= 5)).toHaveLength(1);
+  });
+
+  shipped('shipped natural model with its tbd.json, rescaled to this image, finds the GRB120422A source', async () => {
+    const out = join(dir, 'grb-tuned.csv');
+    const res = run([join(REAL, 'GRB120422A-120429.fits'), '--model', 'natural', '--out', out, '--workers', '1', '--quiet']);
+    expect(res.status).toBe(0);
+    const table = await readCatalogue(out);
+    // Hand-worked: beam 54.24" × 24.65" at 5"/px → 1.13309·54.243·24.653/25 = 60.6 px; the natural
+    // reference beam is 278.8 px, so Amin 100 → round(100·60.6/278.8) = round(21.7) = 22; the image is
+    // 512² = a quarter of 1024², so Δmax 200 → 50.
+    const tbdMeta = JSON.parse(table.metadata[META.tbd]) as Record<string, number>;
+    expect(tbdMeta.a_min).toBe(22);
+    expect(tbdMeta.delta_max).toBe(50);
+    expect(tbdMeta.tuned_a_min).toBe(100);
+    expect(tbdMeta.tuned_delta_max).toBe(200);
+    expect(tbdMeta.delta_max_scale).toBe(0.25);
+    const x = table.columns.x as Float64Array;
+    const y = table.columns.y as Float64Array;
+    // brightest pixel FITS (267, 260) 1-based = (266, 259) 0-based
+    const nearest = Math.min(...Array.from(x, (xi, i) => Math.hypot(xi - 266, y[i] - 259)));
+    expect(nearest).toBeLessThan(2);
   });
 });

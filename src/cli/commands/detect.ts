@@ -22,7 +22,7 @@ import type { Beam } from '../../fits/types';
 import { CATALOGUE_EXTENSIONS, formatFromPath, parseCatalogueFormat, writeCatalogue, type CatalogueFormat } from '../../catalogue/write';
 import { tableLength } from '../../catalogue/table';
 import { detectFitsImage, imageIdFromPath, type DetectFitsOptions, type DetectFitsResult } from '../../detect/detect-image';
-import { readTunedTbdParams, TBD_PARAMS_FILE } from '../../detect/tbd-params';
+import { readTunedTbd, TBD_PARAMS_FILE, type TbdScalingRequest } from '../../detect/tbd-params';
 import { CENTRE_METHODS, resolveTbdOptions, STOP_RULES, type CentreMethod, type StopRule, type TbdOptions } from '../../detect/tbd';
 
 export interface DetectCliOptions {
@@ -81,13 +81,27 @@ export function planOutputs(images: readonly string[], out: string | undefined, 
   return { files, format: chosen };
 }
 
-/** TBD options: command line over the model's tbd.json over the paper's defaults. */
-export function tbdOptionsFor(modelDir: string, cli: Pick<DetectCliOptions, 'deltaMax' | 'aMin' | 'centre' | 'stopRule'>): { options: TbdOptions; source: string } {
-  const tuned = readTunedTbdParams(modelDir);
+/**
+ * TBD options: command line over the model's tbd.json over the paper's defaults. `scaling` is set
+ * when tbd.json records its tuning reference: the tuned Amin/Δmax are then rescaled per image
+ * (detectFitsImage, scaleTunedTbd); values given on the command line are used as given.
+ */
+export function tbdOptionsFor(
+  modelDir: string,
+  cli: Pick<DetectCliOptions, 'deltaMax' | 'aMin' | 'centre' | 'stopRule'>,
+): { options: TbdOptions; source: string; scaling?: TbdScalingRequest } {
+  const tuned = readTunedTbd(modelDir);
   const fromCli: TbdOptions = { deltaMax: cli.deltaMax, aMin: cli.aMin, centre: cli.centre, stopRule: cli.stopRule };
-  const options = { ...(tuned ?? {}), ...Object.fromEntries(Object.entries(fromCli).filter(([, v]) => v !== undefined)) };
+  const options = { ...(tuned?.options ?? {}), ...Object.fromEntries(Object.entries(fromCli).filter(([, v]) => v !== undefined)) };
   resolveTbdOptions(options);
-  return { options, source: tuned ? path.join(modelDir, TBD_PARAMS_FILE) : 'paper defaults (section 4.3)' };
+  const source = tuned ? path.join(modelDir, TBD_PARAMS_FILE) : 'paper defaults (section 4.3)';
+  if (!tuned?.reference) return { options, source };
+  const scaling: TbdScalingRequest = {
+    reference: tuned.reference,
+    aMin: cli.aMin === undefined && tuned.options.aMin !== undefined,
+    deltaMax: cli.deltaMax === undefined && tuned.options.deltaMax !== undefined,
+  };
+  return { options, source, scaling };
 }
 
 /** Starts the CNN executor: a worker pool for --workers > 1, else onnxruntime on this thread. */
@@ -126,7 +140,8 @@ export async function runDetect(images: string[], opts: DetectCliOptions): Promi
   const log = (line: string) => {
     if (!opts.quiet) process.stderr.write(line + '\n');
   };
-  log(`model ${meta.name} ${meta.version} (${modelDir}); TBD ${JSON.stringify(resolveTbdOptions(tbd.options))} from ${tbd.source}; ${workers} worker(s)`);
+  const scalingNote = tbd.scaling && (tbd.scaling.aMin || tbd.scaling.deltaMax) ? ' (tuned Amin/deltaMax rescaled per image to its beam and area)' : '';
+  log(`model ${meta.name} ${meta.version} (${modelDir}); TBD ${JSON.stringify(resolveTbdOptions(tbd.options))} from ${tbd.source}${scalingNote}; ${workers} worker(s)`);
   const executor = await createExecutor(modelDir, workers);
   const results: DetectFitsResult[] = [];
   try {
@@ -138,6 +153,7 @@ export async function runDetect(images: string[], opts: DetectCliOptions): Promi
         tile: opts.tile,
         overlap: opts.overlap,
         tbd: tbd.options,
+        tbdScaling: tbd.scaling,
         noise: opts.noise,
         beam: opts.beam,
         provenance: { modelName: meta.name, modelVersion: meta.version, extra: { 'deepsource.tbd_source': tbd.source } },
@@ -156,8 +172,9 @@ export async function runDetect(images: string[], opts: DetectCliOptions): Promi
       }
       const n = tableLength(result.table);
       const s = result.seconds;
+      const eff = result.tbd.options;
       log(
-        `${image}: ${n} source(s), tau*=${formatNumber(result.tbd.sweep.threshold)} (level ${result.tbd.sweep.chosenIndex}/${result.tbd.sweep.thresholds.length - 1}), noise sigma ${formatNumber(result.noiseSigma)}; CNN ${s.cnn.toFixed(2)} s, TBD ${s.tbd.toFixed(2)} s -> ${files[i]}`,
+        `${image}: ${n} source(s), deltaMax ${eff.deltaMax}, aMin ${eff.aMin}, tau*=${formatNumber(result.tbd.sweep.threshold)} (level ${result.tbd.sweep.chosenIndex}/${result.tbd.sweep.thresholds.length - 1}), noise sigma ${formatNumber(result.noiseSigma)}; CNN ${s.cnn.toFixed(2)} s, TBD ${s.tbd.toFixed(2)} s -> ${files[i]}`,
       );
       results.push(result);
     }

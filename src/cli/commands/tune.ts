@@ -18,7 +18,7 @@ import { beamSizeDeg } from '../../fits/beam';
 import { UserInputError } from '../../core/errors';
 import type { Image } from '../../core/image';
 import { detectImage } from '../../detect/detect-image';
-import { writeTunedTbdParams } from '../../detect/tbd-params';
+import { beamAreaPx, writeTunedTbdParams } from '../../detect/tbd-params';
 import { findCompareImages } from '../../eval/compare';
 import { snrNoise } from '../../eval/noise';
 import { tuneTbd, type TuneImage } from '../../eval/tune';
@@ -54,6 +54,10 @@ export function register(program: Command): void {
         const set = findCompareImages(opts.data, opts.limit);
         const ds = await createDeepSourceRunner(opts.model, opts.threads);
         const images: TuneImage[] = [];
+        // Tuning reference (tbd.json referenceImageAreaPx/referenceBeamAreaPx): detect rescales Amin
+        // by beam area and Δmax by image area from these (src/detect/tbd-params.ts, scaleTunedTbd).
+        const imageAreas: number[] = [];
+        const beamAreas: number[] = [];
         try {
           if (opts.maps) mkdirSync(opts.maps, { recursive: true });
           const progress = createProgress('tune: CNN', set.ids.length);
@@ -72,6 +76,8 @@ export function register(program: Command): void {
               if (mapPath) await writeFitsImage(mapPath, cnn, wcs.toCards());
             }
             const scale = wcs.pixelScaleDeg();
+            imageAreas.push(image.width * image.height);
+            beamAreas.push(beamAreaPx(beam, scale));
             images.push({
               imageId: id,
               image,
@@ -100,11 +106,16 @@ export function register(program: Command): void {
           const written = await writeTunedTbdParams(
             ds.modelDir,
             { deltaMax: b.deltaMax, aMin: b.aMin, centre: b.centre, stopRule: b.stopRule, ...result.sweep },
-            { pc3: b.pc3, pc3_cumulative: b.pc3_cumulative, s90: b.s90, tunedOn: resolve(opts.data), images: set.ids, radiusBeams: opts.radiusBeams, tunedAt: new Date().toISOString() },
+            { pc3: b.pc3, pc3_cumulative: b.pc3_cumulative, s90: b.s90, tunedOn: resolve(opts.data), images: set.ids, radiusBeams: opts.radiusBeams, tunedAt: new Date().toISOString(),
+              referenceImageAreaPx: mean(imageAreas), referenceBeamAreaPx: mean(beamAreas) },
           );
           process.stdout.write(`wrote ${written}\n`);
         }
         if (opts.json) await writeFileAtomic(opts.json, Buffer.from(JSON.stringify({ ...result, seconds }, null, 2) + '\n'));
       }),
     );
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
 }
