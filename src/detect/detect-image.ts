@@ -200,34 +200,56 @@ export async function detectFitsImage(path: string, options: DetectFitsOptions):
   } finally {
     await file.close();
   }
+  return detectHeaderedImage(image, header, {
+    ...options,
+    imageId: options.imageId ?? imageIdFromPath(path),
+    where: path,
+    imageName: basename(path),
+    imageSha256: await sha256File(path),
+  });
+}
+
+export interface DetectHeaderedOptions extends DetectFitsOptions {
+  imageId: string;
+  /** Names the image in error messages (a path or bucket/key). */
+  where: string;
+  imageName: string;
+  imageSha256: string;
+}
+
+/**
+ * detectImage for an image already read with its header (a local file, or an object fetched by the
+ * pipeline's assemble stage): WCS, beam, SNR noise, the tuned-TBD rescaling and provenance are
+ * decided here once, so `detect` and the pipeline make identical catalogues.
+ */
+export async function detectHeaderedImage(image: Image, header: FitsHeader, options: DetectHeaderedOptions): Promise<DetectFitsResult> {
+  const { where, imageName, imageSha256, beam: beamOption, tbdScaling, ...rest } = options;
   let wcs: Wcs | null = null;
   let wcsProblem: string | undefined;
   try {
-    wcs = Wcs.fromHeader(header, path);
+    wcs = Wcs.fromHeader(header, where);
   } catch (err) {
     wcsProblem = (err as Error).message;
   }
-  const beam = options.beam ?? beamFromHeader(header);
-  const noise = chooseNoise(image, header, options.noise ?? 'auto', path);
-  const imageSha256 = await sha256File(path);
+  const beam = beamOption ?? beamFromHeader(header);
+  const noise = chooseNoise(image, header, options.noise ?? 'auto', where);
   let tbd = options.tbd;
   let scalingRecord: Record<string, number | string> = {};
-  if (options.tbdScaling) {
+  if (tbdScaling) {
     const target = { imageAreaPx: image.width * image.height, beamAreaPx: beam && wcs ? beamAreaPx(beam, wcs.pixelScaleDeg()) : undefined };
-    const scaled = scaleTunedTbd(options.tbd ?? {}, options.tbdScaling, target);
+    const scaled = scaleTunedTbd(options.tbd ?? {}, tbdScaling, target);
     tbd = scaled.options;
     scalingRecord = scaled.record;
   }
   const result = await detectImage(image, {
-    ...options,
+    ...rest,
     tbd,
-    imageId: options.imageId ?? imageIdFromPath(path),
     wcs,
     noise,
     provenance: {
       ...options.provenance,
-      ...(options.tbdScaling ? { tbd: { ...scalingRecord, ...options.provenance?.tbd } } : {}),
-      imageName: basename(path),
+      ...(tbdScaling ? { tbd: { ...scalingRecord, ...options.provenance?.tbd } } : {}),
+      imageName,
       imageSha256,
       ...(beam ? { beamArcsec: beamSizeDeg(beam) * 3600 } : {}),
       extra: {

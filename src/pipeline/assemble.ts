@@ -16,13 +16,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { CatalogueSink, MessageProducer, ObjectStore, QueueMessage } from '../adapters/ports';
-import { DeepSourceError, FormatError, UserInputError } from '../core/errors';
+import { DeepSourceError, FormatError } from '../core/errors';
 import type { Image } from '../core/image';
 import { openFitsSource } from '../fits/read';
-import { Wcs } from '../fits/wcs';
-import { beamFromHeader, beamSizeDeg } from '../fits/beam';
 import type { FitsHeader } from '../fits/types';
-import { chooseNoise, detectImage, type DetectNoise } from '../detect/detect-image';
+import { detectHeaderedImage, type DetectNoise } from '../detect/detect-image';
 import type { TbdOptions } from '../detect/tbd';
 import type { TileExecutor } from '../tiling/pool';
 import type { TileResponse } from '../tiling/tile-task';
@@ -148,33 +146,22 @@ export async function assembleImage(ctx: StageContext, result: TileResultMessage
   }
   const tiling = plan.tiling;
   const executor = storedTileExecutor(store, ctx, imageId, sidecars, version);
-  let wcs: Wcs | null = null;
-  let wcsProblem: string | undefined;
-  try {
-    wcs = Wcs.fromHeader(header, where);
-  } catch (err) {
-    wcsProblem = (err as Error).message;
-  }
-  const beam = beamFromHeader(header);
-  const detected = await detectImage(image, {
+  const detected = await detectHeaderedImage(image, header, {
     imageId,
     executor,
     tile: tiling?.tile,
     overlap: tiling?.overlap,
     tbd: options.tbd,
-    noise: chooseNoise(image, header, options.noise ?? 'auto', where),
-    wcs,
+    noise: options.noise,
+    where,
+    imageName: source.key.split('/').pop() ?? source.key,
+    imageSha256: createHash('sha256').update(imageBytes).digest('hex'),
     provenance: {
       ...options.provenance,
-      imageName: source.key.split('/').pop(),
-      imageSha256: createHash('sha256').update(imageBytes).digest('hex'),
-      ...(beam ? { beamArcsec: beamSizeDeg(beam) * 3600 } : {}),
       extra: {
         ...options.provenance?.extra,
         'deepsource.pipeline_run': result.runId,
         'deepsource.source_object': where,
-        ...(beam ? { 'deepsource.beam_source': beam.source } : {}),
-        ...(wcsProblem ? { 'deepsource.wcs_problem': wcsProblem } : {}),
       },
     },
   });
