@@ -188,3 +188,30 @@ export async function writeTunedTbdParams(modelDir: string, params: TbdOptions, 
   await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(body, null, 2) + '\n'));
   return path;
 }
+
+/** TBD options for a model, with where they came from and the per-image rescaling request. */
+export interface ModelTbd {
+  options: TbdOptions;
+  source: string;
+  scaling?: TbdScalingRequest;
+}
+
+/**
+ * TBD options: explicit values (command line, pipeline config) over the model's tbd.json over the
+ * paper's defaults. `scaling` is set when tbd.json records its tuning reference: the tuned Amin/Δmax
+ * are then rescaled per image (detectHeaderedImage, scaleTunedTbd); explicit values are used as given.
+ */
+export function modelTbdOptions(modelDir: string, explicit: TbdOptions): ModelTbd {
+  const tuned = readTunedTbd(modelDir);
+  const given = Object.fromEntries(Object.entries(explicit).filter(([, v]) => v !== undefined)) as TbdOptions;
+  const options = { ...(tuned?.options ?? {}), ...given };
+  resolveTbdOptions(options);
+  const source = tuned ? join(modelDir, TBD_PARAMS_FILE) : 'paper defaults (section 4.3)';
+  if (!tuned?.reference) return { options, source };
+  const scaling: TbdScalingRequest = {
+    reference: tuned.reference,
+    aMin: given.aMin === undefined && tuned.options.aMin !== undefined,
+    deltaMax: given.deltaMax === undefined && tuned.options.deltaMax !== undefined,
+  };
+  return { options, source, scaling };
+}

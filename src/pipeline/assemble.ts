@@ -22,6 +22,7 @@ import { openFitsSource } from '../fits/read';
 import type { FitsHeader } from '../fits/types';
 import { detectHeaderedImage, type DetectNoise } from '../detect/detect-image';
 import type { TbdOptions } from '../detect/tbd';
+import type { TbdScalingRequest } from '../detect/tbd-params';
 import type { TileExecutor } from '../tiling/pool';
 import type { TileResponse } from '../tiling/tile-task';
 import { encodeCatalogue } from '../catalogue/write';
@@ -39,6 +40,8 @@ export type PipelineNoise = 'auto' | DetectNoise | { estimator: 'border-std'; bo
 
 export interface AssembleOptions {
   tbd?: TbdOptions;
+  /** Rescale tuned Amin/Δmax per image, as `detect` does (modelTbdOptions in detect/tbd-params.ts). */
+  tbdScaling?: TbdScalingRequest;
   noise?: PipelineNoise;
   provenance?: Provenance;
   /** Optional catalogue database (PostgreSQL); loading is an upsert by source_id. */
@@ -152,6 +155,7 @@ export async function assembleImage(ctx: StageContext, result: TileResultMessage
     tile: tiling?.tile,
     overlap: tiling?.overlap,
     tbd: options.tbd,
+    tbdScaling: options.tbdScaling,
     noise: options.noise,
     where,
     imageName: source.key.split('/').pop() ?? source.key,

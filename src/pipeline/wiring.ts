@@ -12,7 +12,7 @@ import { createKafkaQueue } from '../adapters/kafka';
 import { UserInputError } from '../core/errors';
 import { readModelMetadata, resolveModelDir } from '../model/registry';
 import { createSerialExecutor, createTilePool, type TileExecutor } from '../tiling/pool';
-import { readTunedTbdParams } from '../detect/tbd-params';
+import { modelTbdOptions, type ModelTbd } from '../detect/tbd-params';
 import type { TbdOptions } from '../detect/tbd';
 import type { Provenance } from '../catalogue/provenance';
 import { makeContext, RecentSet, topicNames, type Stage, type StageContext } from './context';
@@ -79,20 +79,19 @@ export async function prepare(ctx: StageContext, config: PipelineConfig): Promis
 }
 
 /** The CNN executor: onnxruntime on this thread for 1 thread, else a piscina pool of tile workers. */
-export async function createPipelineExecutor(model: string, threads: number): Promise<{ executor: TileExecutor; provenance: Provenance; tbd: TbdOptions | undefined }> {
+export async function createPipelineExecutor(model: string, threads: number): Promise<{ executor: TileExecutor; provenance: Provenance }> {
   const modelDir = resolveModelDir(model);
   const meta = readModelMetadata(modelDir);
   const provenance: Provenance = { modelName: meta.name, modelVersion: meta.version };
-  const tbd = readTunedTbdParams(modelDir);
   if (threads <= 1) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { createOnnxRuntime } = require('../adapters/onnx-runtime') as typeof import('../adapters/onnx-runtime');
     const runtime = await createOnnxRuntime(modelDir, { intraOpThreads: 1 });
     const serial = createSerialExecutor(runtime);
-    return { executor: { capacity: 1, runTile: serial.runTile, close: () => runtime.dispose() }, provenance, tbd };
+    return { executor: { capacity: 1, runTile: serial.runTile, close: () => runtime.dispose() }, provenance };
   }
   const executor = createTilePool({ runtimeModule: require.resolve('../adapters/onnx-runtime'), runtimeExport: 'createOnnxRuntime', modelDir, workers: threads, maxQueue: threads });
-  return { executor, provenance, tbd };
+  return { executor, provenance };
 }
 
 /**
@@ -143,10 +142,11 @@ export async function runPipeline(config: PipelineConfig, options: RunOptions = 
   const ctx = contextFor(config, store, queue, log);
   await prepare(ctx, config);
   const model = options.executor
-    ? { executor: options.executor, provenance: {} as Provenance, tbd: undefined }
+    ? { executor: options.executor, provenance: {} as Provenance }
     : await createPipelineExecutor(config.model, config.worker.threads);
+  const tbd: ModelTbd = options.executor ? { options: config.tbd, source: 'config' } : modelTbdOptions(resolveModelDir(config.model), config.tbd);
   const stages: Stage[] = [
-    createAssembleStage(ctx, { tbd: { ...model.tbd, ...config.tbd }, noise: config.noise, provenance: model.provenance }),
+    createAssembleStage(ctx, { tbd: tbd.options, tbdScaling: tbd.scaling, noise: config.noise, provenance: model.provenance }),
     createWorkerStage(ctx, { executor: model.executor, maxInFlight: config.worker.maxInFlight }),
     createIngestStage(ctx, { tiling: config.tiling }),
   ];
@@ -237,7 +237,8 @@ export async function runService(config: PipelineConfig, stage: ServiceStage, op
   } else if (stage === 'assemble') {
     const modelDir = resolveModelDir(config.model);
     const meta = readModelMetadata(modelDir);
-    running = createAssembleStage(ctx, { tbd: { ...readTunedTbdParams(modelDir), ...config.tbd }, noise: config.noise, provenance: { modelName: meta.name, modelVersion: meta.version } });
+    const tbd = modelTbdOptions(modelDir, config.tbd);
+    running = createAssembleStage(ctx, { tbd: tbd.options, tbdScaling: tbd.scaling, noise: config.noise, provenance: { modelName: meta.name, modelVersion: meta.version } });
   } else {
     running = createIngestStage(ctx, { tiling: config.tiling });
   }

@@ -22,7 +22,7 @@ import type { Beam } from '../../fits/types';
 import { CATALOGUE_EXTENSIONS, formatFromPath, parseCatalogueFormat, writeCatalogue, type CatalogueFormat } from '../../catalogue/write';
 import { tableLength } from '../../catalogue/table';
 import { detectFitsImage, imageIdFromPath, type DetectFitsOptions, type DetectFitsResult } from '../../detect/detect-image';
-import { readTunedTbd, TBD_PARAMS_FILE, type TbdScalingRequest } from '../../detect/tbd-params';
+import { modelTbdOptions, type ModelTbd } from '../../detect/tbd-params';
 import { CENTRE_METHODS, resolveTbdOptions, STOP_RULES, type CentreMethod, type StopRule, type TbdOptions } from '../../detect/tbd';
 
 export interface DetectCliOptions {
@@ -81,27 +81,9 @@ export function planOutputs(images: readonly string[], out: string | undefined, 
   return { files, format: chosen };
 }
 
-/**
- * TBD options: command line over the model's tbd.json over the paper's defaults. `scaling` is set
- * when tbd.json records its tuning reference: the tuned Amin/Δmax are then rescaled per image
- * (detectFitsImage, scaleTunedTbd); values given on the command line are used as given.
- */
-export function tbdOptionsFor(
-  modelDir: string,
-  cli: Pick<DetectCliOptions, 'deltaMax' | 'aMin' | 'centre' | 'stopRule'>,
-): { options: TbdOptions; source: string; scaling?: TbdScalingRequest } {
-  const tuned = readTunedTbd(modelDir);
-  const fromCli: TbdOptions = { deltaMax: cli.deltaMax, aMin: cli.aMin, centre: cli.centre, stopRule: cli.stopRule };
-  const options = { ...(tuned?.options ?? {}), ...Object.fromEntries(Object.entries(fromCli).filter(([, v]) => v !== undefined)) };
-  resolveTbdOptions(options);
-  const source = tuned ? path.join(modelDir, TBD_PARAMS_FILE) : 'paper defaults (section 4.3)';
-  if (!tuned?.reference) return { options, source };
-  const scaling: TbdScalingRequest = {
-    reference: tuned.reference,
-    aMin: cli.aMin === undefined && tuned.options.aMin !== undefined,
-    deltaMax: cli.deltaMax === undefined && tuned.options.deltaMax !== undefined,
-  };
-  return { options, source, scaling };
+/** TBD options: command line over the model's tbd.json over the paper's defaults (modelTbdOptions). */
+export function tbdOptionsFor(modelDir: string, cli: Pick<DetectCliOptions, 'deltaMax' | 'aMin' | 'centre' | 'stopRule'>): ModelTbd {
+  return modelTbdOptions(modelDir, { deltaMax: cli.deltaMax, aMin: cli.aMin, centre: cli.centre, stopRule: cli.stopRule });
 }
 
 /** Starts the CNN executor: a worker pool for --workers > 1, else onnxruntime on this thread. */
