@@ -18,7 +18,7 @@ import { UserInputError } from '../core/errors';
 import { readFitsImage } from '../fits/read';
 import { beamSizeDeg } from '../fits/beam';
 import { writeFileAtomic } from '../fits/write';
-import { detectionsFromPositions, type FinderImage } from './finders/common';
+import { detectionsFromPositions, truthWithSnr, type FinderImage, type TruthSnrMode } from './finders/common';
 import { evaluateCatalogues, type Evaluation, type ImageCatalogues } from './metrics';
 import { findImage, findTruthFiles } from './inputs';
 import { snrNoise } from './noise';
@@ -67,7 +67,7 @@ export interface CollectedCatalogues {
   /** Per finder: one ImageCatalogues per image, SNR recomputed uniformly. */
   perFinder: Map<string, ImageCatalogues[]>;
   stats: Map<string, FinderRunStats>;
-  meta: { imageSize: string; weighting: string; beamArcsec: number[]; noiseSource: string[] };
+  meta: { imageSize: string; weighting: string; beamArcsec: number[]; noiseSource: string[]; truthSnr: TruthSnrMode };
 }
 
 export interface CollectOptions {
@@ -75,13 +75,15 @@ export interface CollectOptions {
   /** Reuse cached catalogues made with the same parameters (default true). */
   reuse?: boolean;
   onProgress?: (done: number, total: number, note: string) => void;
+  /** How true sources get their SNR (default 'pixel', paper section 2). */
+  truthSnr?: TruthSnrMode;
 }
 
 /** Runs every finder on every image (or reuses the cache) and returns the uniform catalogues. */
 export async function collectCatalogues(set: CompareImageSet, runners: readonly FinderRunner[], options: CollectOptions = {}): Promise<CollectedCatalogues> {
   const perFinder = new Map<string, ImageCatalogues[]>(runners.map((r) => [r.name, []]));
   const stats = new Map<string, FinderRunStats>(runners.map((r) => [r.name, { name: r.name, params: r.params, seconds: [], cached: 0 }]));
-  const meta = { imageSize: '', weighting: '', beamArcsec: [] as number[], noiseSource: [] as string[] };
+  const meta = { imageSize: '', weighting: '', beamArcsec: [] as number[], noiseSource: [] as string[], truthSnr: (options.truthSnr ?? 'pixel') as TruthSnrMode };
   const total = set.ids.length * runners.length;
   let done = 0;
   for (const id of set.ids) {
@@ -92,7 +94,7 @@ export async function collectCatalogues(set: CompareImageSet, runners: readonly 
     const scale = wcs.pixelScaleDeg();
     const noise = snrNoise(image, header);
     const target: FinderImage = { imageId: id, path, image, wcs, beamArcsec, pixelScaleArcsec: Math.sqrt(scale.x * scale.y) * 3600, noise: noise.sigma };
-    const truth = await readCatalogue(set.truths.get(id)!);
+    const truth = truthWithSnr(await readCatalogue(set.truths.get(id)!), image, noise.sigma, options.truthSnr ?? 'pixel');
     meta.imageSize = `${image.width}x${image.height}`;
     meta.weighting = header.getString('WEIGHTNG') ?? meta.weighting;
     meta.beamArcsec.push(beamArcsec);
@@ -165,6 +167,8 @@ export interface CompareResult {
   weighting: string;
   beam_arcsec: number;
   snr_noise: string;
+  /** How true sources got their SNR ('pixel': image value at the true position over the noise). */
+  truth_snr: TruthSnrMode;
   finders: FinderComparison[];
 }
 
@@ -196,6 +200,7 @@ export function compareFinders(label: string, dataDir: string, set: CompareImage
     weighting: collected.meta.weighting,
     beam_arcsec: beams.length ? beams.reduce((a, b) => a + b, 0) / beams.length : NaN,
     snr_noise: [...new Set(collected.meta.noiseSource)].join(','),
+    truth_snr: collected.meta.truthSnr,
     finders,
   };
 }

@@ -94,7 +94,7 @@ export function renderReport(input: ReportInput): string {
     const paper = paperFor(r.weighting || r.label);
     out.push(`## ${r.label}: ${r.images} test image(s), ${r.image_size}, ${r.weighting || 'weighting unknown'}, beam ${fmt(r.beam_arcsec, 1)}"`);
     out.push('');
-    out.push(`Data: \`${r.data}\` (${r.image_ids[0]} ... ${r.image_ids[r.image_ids.length - 1]}); SNR noise: ${r.snr_noise}.`);
+    out.push(`Data: \`${r.data}\` (${r.image_ids[0]} ... ${r.image_ids[r.image_ids.length - 1]}); SNR noise: ${r.snr_noise}; true-source SNR: ${truthSnrText(r.truth_snr)}.`);
     out.push('');
     out.push('### Table 3: purity, completeness and PC at SNR 3, 4, 5 (bin [s, s+0.5))');
     out.push('');
@@ -215,4 +215,11 @@ export function binComparison(ds: FinderComparison, pyb: FinderComparison): stri
     lines.push(row([`[${a.snr_lo}, ${a.snr_hi})`, fmt(a.purity), fmt(b.purity), fmt(a.completeness), fmt(b.completeness), fmt(a.pc), fmt(b.pc), behind.join(', ') || '-']));
   });
   return lines;
+}
+
+function truthSnrText(mode: string | undefined): string {
+  if (mode === 'catalogue') return "the truth catalogue's `snr` column (old simulations: flux over border std, the noise-free peak)";
+  // Results written before truth_snr existed used the catalogue column.
+  if (mode === undefined) return "the truth catalogue's `snr` column";
+  return 'image value at the true position over the same noise (pixel-flux SNR, paper section 2)';
 }

@@ -56,8 +56,9 @@ describe('deepsource simulate', () => {
 
     const truth = await readCatalogue(join(dir, 'a', 'img_000.truth.parquet'));
     const csv = await readCatalogue(join(dir, 'a', 'img_000.truth.csv'));
-    expect(Object.keys(truth.columns)).toEqual(['id', 'x', 'y', 'ra_deg', 'dec_deg', 'flux_jy', 'snr', 'snr_injected', 'snr_measured']);
-    // snr is the flux over the border std of the written image (CONTRACT.md), measured here independently.
+    expect(Object.keys(truth.columns)).toEqual(['id', 'x', 'y', 'ra_deg', 'dec_deg', 'flux_jy', 'snr', 'snr_flux', 'snr_injected', 'snr_measured']);
+    // snr is the image value at the nearest pixel over the border std of the written image (paper section 2,
+    // CONTRACT.md); snr_flux is the flux over that std. Both measured here independently from the FITS file.
     const data = fits.image.data;
     const border = manifestBorder(256);
     let n = 0;
@@ -74,7 +75,16 @@ describe('deepsource simulate', () => {
     const borderStd = Math.sqrt(sum2 / n - (sum / n) ** 2);
     const flux = truth.columns.flux_jy as Float64Array;
     const snr = truth.columns.snr as Float64Array;
-    for (let i = 0; i < flux.length; i++) expect(Math.abs(snr[i] / (flux[i] / borderStd) - 1)).toBeLessThan(1e-5);
+    const snrFlux = truth.columns.snr_flux as Float64Array;
+    const tx = truth.columns.x as Float64Array;
+    const ty = truth.columns.y as Float64Array;
+    expect(flux.length).toBeGreaterThan(0);
+    for (let i = 0; i < flux.length; i++) {
+      expect(Math.abs(snrFlux[i] / (flux[i] / borderStd) - 1)).toBeLessThan(1e-5);
+      const pixel = data[Math.round(ty[i]) * 256 + Math.round(tx[i])] / borderStd;
+      expect(Math.abs(snr[i] - pixel)).toBeLessThan(1e-4);
+    }
+    expect(Array.from(truth.columns.snr_measured as Float64Array)).toEqual(Array.from(snr));
     expect(truth.columns.id).toBeInstanceOf(Int32Array);
     expect(Array.from(csv.columns.x as Float64Array)).toEqual(Array.from(truth.columns.x as Float64Array));
     expect(truth.metadata['deepsource.noise_estimator']).toBe('border-std');

@@ -21,7 +21,7 @@ import { detectImage } from '../../detect/detect-image';
 import { parseTbdParams, readTunedTbdParams } from '../../detect/tbd-params';
 import { resolveTbdOptions, type TbdOptions } from '../../detect/tbd';
 import type { CnnRuntime } from '../../model/runtime';
-import type { FinderImage } from '../../eval/finders/common';
+import { parseTruthSnr, type FinderImage, type TruthSnrMode } from '../../eval/finders/common';
 import { runSExtractor, type SExtractorOptions } from '../../eval/finders/sextractor';
 import { runPyBdsf, type PyBdsfOptions } from '../../eval/finders/pybdsf';
 import {
@@ -67,6 +67,7 @@ interface CompareCliOptions {
   note: string[];
   reportOnly?: boolean;
   tbd?: string;
+  truthSnr: TruthSnrMode;
 }
 
 function parseFinders(value: string): FinderName[] {
@@ -145,6 +146,7 @@ export function register(program: Command): void {
     .option('--sextractor-grid <LIST>', 'SExtractor (thresh,minarea) candidates for --val, e.g. "1.5,5;2,20"', parsePairList('--sextractor-grid'), SEXTRACTOR_GRID)
     .option('--note <TEXT>', 'a line for the report notes (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--tbd <FILE>', "DeepSource TBD parameters (a tbd.json, e.g. from tune --json) instead of the model's tbd.json")
+    .option('--truth-snr <MODE>', "true-source SNR: pixel (image value at the true position over the noise, paper section 2) or catalogue (the truth file's snr column)", parseTruthSnr, 'pixel' as TruthSnrMode)
     .option('--report-only', 'only rebuild OUT/report.md from the results already there')
     .action(
       action(async (opts: CompareCliOptions) => {
@@ -174,7 +176,7 @@ export function register(program: Command): void {
           if (opts.finders.includes('sextractor')) {
             const candidates = opts.sextractorGrid.map(([t, a]) => sextractorRunner({ detectThresh: t, minArea: a }, `sextractor@${t}-${a}`));
             const progress = createProgress('tune sextractor', valSet.ids.length * candidates.length);
-            const { best, scores } = await selectBestRunner(valSet, candidates, { cacheDir: valCache, reuse: opts.reuse, onProgress: (d) => progress.update(d) });
+            const { best, scores } = await selectBestRunner(valSet, candidates, { cacheDir: valCache, reuse: opts.reuse, truthSnr: opts.truthSnr, onProgress: (d) => progress.update(d) });
             progress.stop();
             sextractorOptions = best.params as SExtractorOptions;
             tuning.sextractor = scores;
@@ -182,7 +184,7 @@ export function register(program: Command): void {
           if (opts.finders.includes('pybdsf')) {
             const candidates = opts.pybdsfGrid.map(([i, p]) => pybdsfRunner({ threshIsl: i, threshPix: p }, `pybdsf@${i}-${p}`));
             const progress = createProgress('tune pybdsf', valSet.ids.length * candidates.length);
-            const { best, scores } = await selectBestRunner(valSet, candidates, { cacheDir: valCache, reuse: opts.reuse, onProgress: (d) => progress.update(d) });
+            const { best, scores } = await selectBestRunner(valSet, candidates, { cacheDir: valCache, reuse: opts.reuse, truthSnr: opts.truthSnr, onProgress: (d) => progress.update(d) });
             progress.stop();
             pybdsfOptions = best.params as PyBdsfOptions;
             tuning.pybdsf = scores;
@@ -202,7 +204,7 @@ export function register(program: Command): void {
             else runners.push(pybdsfRunner(pybdsfOptions));
           }
           const progress = createProgress(`compare ${label}`, set.ids.length * runners.length);
-          const collected = await collectCatalogues(set, runners, { cacheDir: cacheRoot, reuse: opts.reuse, onProgress: (d, _t, note) => progress.update(d, { last: note }) });
+          const collected = await collectCatalogues(set, runners, { cacheDir: cacheRoot, reuse: opts.reuse, truthSnr: opts.truthSnr, onProgress: (d, _t, note) => progress.update(d, { last: note }) });
           progress.stop();
           const result = compareFinders(label, relative(process.cwd(), resolve(opts.data)) || opts.data, set, collected);
           for (const f of result.finders) process.stdout.write(formatEvaluationSummary(f.evaluation, f.name) + '\n');

@@ -69,11 +69,12 @@ export interface SimulationRunSummary {
 
 /** What the truth SNR columns mean (catalogue metadata and manifest). */
 export const SNR_DEFINITION =
-  'snr = flux_jy / std of the source-free border of the final image (paper section 2; CONTRACT.md: image value at the source over the border std; ' +
-  'for an isolated point source the noise-free peak equals flux_jy); snr_injected = the SNR drawn from the paper Fig. 1 distribution, ' +
-  'flux_jy = snr_injected * flux_scale, where flux_scale is the final border std measured in a first pass (snr_reference final, default; ' +
-  'then snr = snr_injected to ~1%) or the noise-only border std (snr_reference noise); ' +
-  'snr_measured = image value at the nearest pixel / border std of the final image';
+  'snr = image value at the nearest pixel of the source / std of the source-free border of the final image ' +
+  '(paper section 2: "the pixel-flux of a particular source ... divided by the noise of the image"; CONTRACT.md); noise and neighbours included; ' +
+  'snr_flux = flux_jy / the same border std (the noise-free peak of an isolated point source); ' +
+  'snr_injected = the SNR drawn from the paper Fig. 1 distribution, flux_jy = snr_injected * flux_scale, where flux_scale is the final border std ' +
+  'measured in a first pass (snr_reference final, default; then snr_flux = snr_injected to ~1%) or the noise-only border std (snr_reference noise); ' +
+  'snr_measured = alias of snr (deprecated, kept for one release)';
 
 /** Name of image i: img_000, img_001, ... */
 export function imageBaseName(index: number): string {
@@ -107,7 +108,7 @@ export async function runSimulation(
     const base = imageBaseName(plan.index);
     const beamArcsec = Math.sqrt(result.bmajDeg * result.bminDeg) * 3600;
     const table = buildTruthTable(
-      { x: result.truth.x, y: result.truth.y, ra_deg: result.truth.ra_deg, dec_deg: result.truth.dec_deg, flux_jy: result.truth.flux_jy, snr: result.truth.snr },
+      { x: result.truth.x, y: result.truth.y, ra_deg: result.truth.ra_deg, dec_deg: result.truth.dec_deg, flux_jy: result.truth.flux_jy, snr: result.truth.snr_measured },
       {
         noiseEstimator: 'border-std',
         noiseValue: result.finalBorderStd,
@@ -119,10 +120,12 @@ export async function runSimulation(
         },
       },
     );
+    table.columns.snr_flux = result.truth.snr;
+    table.info.snr_flux = { unit: '', description: 'flux_jy over the border std of the final image (noise-free peak of an isolated point source)', ucd: 'stat.snr' };
     table.columns.snr_injected = result.truth.snr_injected;
     table.info.snr_injected = { unit: '', description: 'SNR drawn from the paper Fig. 1 distribution; flux_jy = snr_injected * flux scale (manifest)', ucd: 'stat.snr' };
     table.columns.snr_measured = result.truth.snr_measured;
-    table.info.snr_measured = { unit: '', description: 'Image value at the nearest pixel over the border std of the image (noise and neighbours included)', ucd: 'stat.snr' };
+    table.info.snr_measured = { unit: '', description: 'Deprecated alias of snr (image value at the nearest pixel over the border std)', ucd: 'stat.snr' };
     await writeFitsImage(path.join(dir, `${base}.fits`), result.image, result.cards);
     await writeCatalogue(path.join(dir, `${base}.truth.parquet`), table, 'parquet');
     await writeCatalogue(path.join(dir, `${base}.truth.csv`), table, 'csv');

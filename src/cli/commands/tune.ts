@@ -21,6 +21,7 @@ import { detectImage } from '../../detect/detect-image';
 import { beamAreaPx, writeTunedTbdParams } from '../../detect/tbd-params';
 import { findCompareImages } from '../../eval/compare';
 import { snrNoise } from '../../eval/noise';
+import { parseTruthSnr, truthWithSnr, type TruthSnrMode } from '../../eval/finders/common';
 import { tuneTbd, type TuneImage } from '../../eval/tune';
 import { formatEvaluationSummary, fmt } from '../../eval/summary';
 import { createDeepSourceRunner } from './compare';
@@ -35,6 +36,7 @@ interface TuneCliOptions {
   maps?: string;
   write: boolean;
   radiusBeams: number;
+  truthSnr: TruthSnrMode;
 }
 
 export function register(program: Command): void {
@@ -48,6 +50,7 @@ export function register(program: Command): void {
     .option('--threads <N>', 'onnxruntime threads for the CNN', parseIntOption('--threads', { min: 1 }), 2)
     .option('--maps <DIR>', 'keep CNN maps here as IMAGE_ID.cnn.fits and reuse them on the next run')
     .option('--no-write', 'do not write tbd.json into the model directory')
+    .option('--truth-snr <MODE>', "true-source SNR: pixel (image value at the true position over the noise, paper section 2) or catalogue (the truth file's snr column)", parseTruthSnr, 'pixel' as TruthSnrMode)
     .option('--radius-beams <R>', 'crossmatch radius in beams', parseRadiusBeams, 2 / 3)
     .action(
       action(async (opts: TuneCliOptions) => {
@@ -82,7 +85,7 @@ export function register(program: Command): void {
               imageId: id,
               image,
               cnn,
-              truth: await readCatalogue(set.truths.get(id)!),
+              truth: truthWithSnr(await readCatalogue(set.truths.get(id)!), image, noise.sigma, opts.truthSnr),
               beamArcsec: beamSizeDeg(beam) * 3600,
               pixelScaleArcsec: Math.sqrt(scale.x * scale.y) * 3600,
               noise: noise.sigma,

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import type { ColumnTable } from '../../catalogue/table';
 import { buildDetectionTable } from '../../catalogue/schema';
 import type { Image } from '../../core/image';
-import { DeepSourceError } from '../../core/errors';
+import { DeepSourceError, UserInputError } from '../../core/errors';
 import type { Wcs } from '../../fits/wcs';
 
 /** The image a finder runs on, with what conversion and SNR need. */
@@ -82,6 +82,38 @@ export function detectionsFromPositions(target: FinderImage, positions: FinderPo
     },
     { noiseEstimator: 'truth-noise', noiseValue: target.noise, beamArcsec: target.beamArcsec, extra: { 'deepsource.finder': finder } },
   );
+}
+
+/**
+ * How the SNR of a true source is defined when scoring:
+ * - 'pixel' (default; paper section 2 and CONTRACT.md): "the ratio of the pixel-flux of a particular
+ *   source/detection divided by the noise of the image", the pixel-flux being "the flux value of the
+ *   pixel located at a given set of coordinates for a ground-truth source". Noise and neighbouring
+ *   sources are included, exactly as for detections, so truth and detections share one scale.
+ * - 'catalogue': the truth catalogue's own `snr` column as written (for older simulations that is
+ *   flux_jy over the border std, i.e. the noise-free peak).
+ */
+export type TruthSnrMode = 'pixel' | 'catalogue';
+export const TRUTH_SNR_MODES: readonly TruthSnrMode[] = Object.freeze(['pixel', 'catalogue']);
+
+/** Parses a --truth-snr option value. */
+export function parseTruthSnr(value: string): TruthSnrMode {
+  if (!(TRUTH_SNR_MODES as readonly string[]).includes(value)) throw new UserInputError(`--truth-snr must be ${TRUTH_SNR_MODES.join(' or ')}, got ${JSON.stringify(value)}`);
+  return value as TruthSnrMode;
+}
+
+/**
+ * The truth table with `snr` set per `mode` ('pixel': image value at the nearest pixel of the true
+ * position over `noise`). The catalogue's own value is kept as `snr_catalogue`.
+ */
+export function truthWithSnr(truth: ColumnTable, image: Image, noise: number, mode: TruthSnrMode): ColumnTable {
+  if (mode === 'catalogue') return truth;
+  const x = truth.columns.x as ArrayLike<number> | undefined;
+  const y = truth.columns.y as ArrayLike<number> | undefined;
+  if (!x || !y || Array.isArray(x) || Array.isArray(y)) throw new DeepSourceError('truth catalogue: numeric x and y columns are needed for pixel SNR');
+  const snr = pixelValues(image, x, y).map((v) => v / noise);
+  const columns = { ...truth.columns, snr, ...(truth.columns.snr !== undefined ? { snr_catalogue: truth.columns.snr } : {}) };
+  return { ...truth, columns };
 }
 
 /** Image values at the nearest pixel of each position (NaN outside the image). */
