@@ -7,7 +7,7 @@
 #    (skipped when the data directories already hold the expected number of images), then
 # 2. trains with `deepsource train` into models/NAME (model.json, weights.bin, model.onnx).
 # Deterministic for the seeds below on the wasm backend (one thread). Data go to tmp/ (gitignored).
-# Environment overrides: STEPS, TRAIN_IMAGES, VAL_IMAGES, SIZE, DATA_ROOT.
+# Environment overrides: STEPS, TRAIN_IMAGES, VAL_IMAGES, SIZE, DATA_ROOT, OUT_DIR (default models/NAME).
 set -euo pipefail
 NAME="${1:?usage: bash models/train-shipped.sh natural|uniform}"
 case "$NAME" in
@@ -18,10 +18,11 @@ esac
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 DATA_ROOT="${DATA_ROOT:-$ROOT/tmp/shipped-data}"
-TRAIN_IMAGES="${TRAIN_IMAGES:-16}"
+TRAIN_IMAGES="${TRAIN_IMAGES:-48}"
 VAL_IMAGES="${VAL_IMAGES:-4}"
 SIZE="${SIZE:-1024}"
-STEPS="${STEPS:-800}"
+STEPS="${STEPS:-4000}"
+OUT_DIR="${OUT_DIR:-models/$NAME}"
 TRAIN_DIR="$DATA_ROOT/$NAME/train"
 VAL_DIR="$DATA_ROOT/$NAME/val"
 [ -f dist/cli/main.js ] || npx tsc -p tsconfig.json
@@ -37,12 +38,14 @@ simulate() { # dir count seed
 simulate "$TRAIN_DIR" "$TRAIN_IMAGES" "$SIM_SEED_TRAIN"
 simulate "$VAL_DIR" "$VAL_IMAGES" "$SIM_SEED_VAL"
 
-# Training restarts from scratch unless RESUME=1 (then it continues models/NAME/checkpoint).
+# Training restarts from scratch unless RESUME=1 (then it continues OUT_DIR/checkpoint).
+# The learning rate follows half a cosine from 1e-3 to 1e-5 over STEPS (the constant 1e-3 of the
+# first shipped models plateaued after ~250 steps with a noisy loss).
 RESUME_FLAG=()
 [ "${RESUME:-0}" = 1 ] && RESUME_FLAG=(--resume)
-node bin/deepsource.js train --data "$TRAIN_DIR" --val "$VAL_DIR" --out "models/$NAME" --name "$NAME" \
-  --steps "$STEPS" --patch 128 --batch 8 --lr 0.001 --source-fraction 0.5 --alpha 0.75 --bn 0.05 --seed "$TRAIN_SEED" \
+node bin/deepsource.js train --data "$TRAIN_DIR" --val "$VAL_DIR" --out "$OUT_DIR" --name "$NAME" \
+  --steps "$STEPS" --patch 128 --batch 8 --lr 0.001 --lr-schedule cosine --lr-min 0.00001 --source-fraction 0.5 --alpha 0.75 --bn 0.05 --seed "$TRAIN_SEED" \
   --backend wasm --checkpoint-every 50 --validate-every 50 --val-patches 32 "${RESUME_FLAG[@]}"
 # The checkpoint is only needed to resume; the shipped model is model.json + weights.bin + model.onnx.
-rm -rf "models/$NAME/checkpoint"
-node models/write-model-card.js "$NAME" "$TRAIN_DIR" "$VAL_DIR"
+rm -rf "$OUT_DIR/checkpoint"
+node models/write-model-card.js "$OUT_DIR" "$TRAIN_DIR" "$VAL_DIR"

@@ -5,19 +5,21 @@
  * extra lines (e.g. the validation PC3 once measured) can be appended by hand below the generated
  * part.
  *
- *   node models/write-model-card.js NAME TRAIN_DIR VAL_DIR
+ *   node models/write-model-card.js NAME|MODEL_DIR TRAIN_DIR VAL_DIR
  */
 'use strict';
 const { readFileSync, writeFileSync, renameSync } = require('node:fs');
 const { join } = require('node:path');
 
-const [name, trainDir, valDir] = process.argv.slice(2);
-if (!name || !trainDir || !valDir) {
-  process.stderr.write('usage: node models/write-model-card.js NAME TRAIN_DIR VAL_DIR\n');
+const [nameOrDir, trainDir, valDir] = process.argv.slice(2);
+if (!nameOrDir || !trainDir || !valDir) {
+  process.stderr.write('usage: node models/write-model-card.js NAME|MODEL_DIR TRAIN_DIR VAL_DIR\n');
   process.exit(2);
 }
-const modelDir = join(__dirname, name);
+// A bare name is a shipped model (models/NAME); anything with a slash is a model directory.
+const modelDir = nameOrDir.includes('/') ? require('node:path').resolve(nameOrDir) : join(__dirname, nameOrDir);
 const meta = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8'));
+const name = meta.name;
 const trainManifest = JSON.parse(readFileSync(join(trainDir, 'manifest.json'), 'utf8'));
 const valManifest = JSON.parse(readFileSync(join(valDir, 'manifest.json'), 'utf8'));
 const t = meta.training;
@@ -60,7 +62,7 @@ const lines = [
   `| demand map (eq. 3) | α = ${meta.demand.alpha}, bn = ${meta.demand.bn}, horn radius ${meta.demand.hornRadius} px, Gaussian σ ${meta.demand.gaussianSigma} px |`,
   `| input normalisation | ${meta.normalisation.method}: ${meta.normalisation.softening}·asinh(x / σ_MAD / ${meta.normalisation.softening}); demand I saturates at SNR ${meta.normalisation.demandSaturationSnr} |`,
   `| patches | ${t.patch}×${t.patch} px, batch ${t.batch}, 8 flips/rotations, ${100 * t.sourceFraction}% placed on a true source |`,
-  `| optimiser | Adam, learning rate ${t.learningRate}, seed ${t.seed} |`,
+  `| optimiser | Adam, learning rate ${t.learningRate}${t.lrSchedule === 'cosine' ? ` with a cosine decay to ${t.learningRateMin}` : ''}, seed ${t.seed} |`,
   `| steps | ${t.steps} |`,
   `| wall time | ${fmt(t.wallSeconds, 0)} s (${fmt(t.patchesPerSecond, 2)} patches/s, machine shared with other jobs) |`,
   `| validation | ${t.valPatches} fixed, uniformly random ${t.patch} px patches of the validation images |`,

@@ -31,6 +31,14 @@ export interface TrainOptions {
   /** Patches per step. */
   batch?: number;
   learningRate?: number;
+  /**
+   * Learning-rate schedule over the whole run: 'constant', or 'cosine' (half a cosine from
+   * learningRate at step 0 down to learningRateMin at the last step; the paper does not specify
+   * one, section 4.1 only names the optimiser).
+   */
+  lrSchedule?: LrSchedule;
+  /** Final learning rate of the cosine schedule. */
+  learningRateMin?: number;
   seed?: number;
   /** Save a checkpoint every N steps. */
   checkpointEvery?: number;
@@ -55,6 +63,16 @@ export interface TrainOptions {
   notes?: Record<string, unknown>;
 }
 
+export type LrSchedule = 'constant' | 'cosine';
+export const LR_SCHEDULES: readonly LrSchedule[] = Object.freeze(['constant', 'cosine']);
+
+/** The learning rate of step t (1-based) of a run of `steps` steps. */
+export function learningRateAt(o: Pick<ResolvedTrainOptions, 'learningRate' | 'learningRateMin' | 'lrSchedule' | 'steps'>, t: number): number {
+  if (o.lrSchedule === 'constant') return o.learningRate;
+  const progress = o.steps > 1 ? Math.min(1, Math.max(0, (t - 1) / (o.steps - 1))) : 1;
+  return o.learningRateMin + 0.5 * (o.learningRate - o.learningRateMin) * (1 + Math.cos(Math.PI * progress));
+}
+
 export type ResolvedTrainOptions = Required<Omit<TrainOptions, 'name' | 'notes'>> & { name?: string; notes?: Record<string, unknown> };
 
 export const DEFAULT_TRAIN_OPTIONS: Readonly<ResolvedTrainOptions> = Object.freeze({
@@ -62,6 +80,8 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<ResolvedTrainOptions> = Object.free
   patch: 128,
   batch: 8,
   learningRate: 1e-3,
+  lrSchedule: 'constant' as LrSchedule,
+  learningRateMin: 1e-5,
   seed: 1,
   checkpointEvery: 100,
   validateEvery: 100,
@@ -88,6 +108,8 @@ export function resolveTrainOptions(options: TrainOptions = {}): ResolvedTrainOp
   int('validation patches', o.valPatches, 1);
   if (!(o.sourceFraction >= 0 && o.sourceFraction <= 1)) throw new UserInputError(`source fraction must be in [0, 1], got ${o.sourceFraction}`);
   if (!(o.learningRate > 0) || !Number.isFinite(o.learningRate)) throw new UserInputError(`learning rate must be > 0, got ${o.learningRate}`);
+  if (!(LR_SCHEDULES as readonly string[]).includes(o.lrSchedule)) throw new UserInputError(`--lr-schedule must be ${LR_SCHEDULES.join(' or ')}, got ${JSON.stringify(o.lrSchedule)}`);
+  if (!(o.learningRateMin >= 0 && o.learningRateMin <= o.learningRate)) throw new UserInputError(`--lr-min must be in [0, --lr], got ${o.learningRateMin}`);
   resolveDemandOptions({ alpha: o.alpha, bn: o.bn });
   return o;
 }
@@ -327,11 +349,12 @@ export async function trainModel(train: readonly TrainingImage[], val: readonly 
     const { json, values } = readCheckpoint(outDir);
     // The run's identity comes from the checkpoint; only --steps may change (to train longer).
     const saved = json.options;
-    for (const key of ['patch', 'batch', 'seed', 'alpha', 'bn', 'learningRate', 'sourceFraction'] as const) {
+    for (const key of ['patch', 'batch', 'seed', 'alpha', 'bn', 'learningRate', 'sourceFraction', 'lrSchedule', 'learningRateMin'] as const) {
       if (options[key] !== undefined && options[key] !== saved[key]) throw new UserInputError(`--resume: --${key} ${options[key]} differs from the checkpoint's ${saved[key]}; omit it to continue the same run`);
     }
     if (json.trainImages.join('\n') !== train.map((t) => t.name).join('\n')) throw new UserInputError('--resume: the training images differ from the checkpoint\'s (same --data needed)');
-    o = { ...saved, steps: o.steps, resume: true, backend: o.backend, checkpointEvery: o.checkpointEvery };
+    // Checkpoints from before the schedule option ran at a constant rate.
+    o = { ...saved, lrSchedule: saved.lrSchedule ?? 'constant', learningRateMin: saved.learningRateMin ?? DEFAULT_TRAIN_OPTIONS.learningRateMin, steps: o.steps, resume: true, backend: o.backend, checkpointEvery: o.checkpointEvery };
     [weights, adamM, adamV] = splitState(values);
     startStep = json.step;
     recentLosses = json.recentLosses;
@@ -373,7 +396,7 @@ export async function trainModel(train: readonly TrainingImage[], val: readonly 
         const x = tf.tensor4d(inputs, [o.batch, o.patch, o.patch, 1]);
         const y = tf.tensor4d(targets, [o.batch, o.patch, o.patch, 1]);
         const { value, grads } = tf.variableGrads(() => meanSquaredError(params, x, y, forwardConvGradients), varList);
-        const lrT = (o.learningRate * Math.sqrt(1 - Math.pow(ADAM_BETA2, t))) / (1 - Math.pow(ADAM_BETA1, t));
+        const lrT = (learningRateAt(o, t) * Math.sqrt(1 - Math.pow(ADAM_BETA2, t))) / (1 - Math.pow(ADAM_BETA1, t));
         for (const p of PARAMETERS) {
           const g = grads[(params.get(p.name) as tf.Variable).name];
           const m = state.m.get(p.name)!;
@@ -421,6 +444,8 @@ export async function trainModel(train: readonly TrainingImage[], val: readonly 
         patch: o.patch,
         batch: o.batch,
         learningRate: o.learningRate,
+        lrSchedule: o.lrSchedule,
+        ...(o.lrSchedule === 'constant' ? {} : { learningRateMin: o.learningRateMin }),
         optimizer: 'adam',
         seed: o.seed,
         trainImages: train.map((t) => t.name),
