@@ -14,7 +14,7 @@
  * Security: TLS (`ssl`) and SASL/SCRAM-SHA-512 (`sasl`), as the Rubin alert stream uses (SASL_SSL).
  * Passwords are never logged: the kafkajs logger is wrapped with redaction.
  */
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions, type Consumer, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type ICustomPartitioner, type KafkaConfig, type SASLOptions, type Consumer, type Producer, type LogEntry } from 'kafkajs';
 import { readFileSync } from 'node:fs';
 import { DeepSourceError, ServiceError, UserInputError } from '../core/errors';
 import type { HandlerContext, MessageConsumer, MessageProducer, MessageQueue, SubscribeOptions, TopicSpec } from './ports';
@@ -111,7 +111,7 @@ export function createKafkaQueue(options: KafkaQueueOptions): MessageQueue {
     },
     async producer(): Promise<MessageProducer> {
       // Idempotent producer: broker-side de-duplication of retried sends (acks = all).
-      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 20, maxRetryTime: 5_000, initialRetryTime: 300 } });
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: spreadPartitioner, retry: { retries: 20, maxRetryTime: 5_000, initialRetryTime: 300 } });
       await producer.connect();
       producers.push(producer);
       return {
@@ -119,7 +119,7 @@ export function createKafkaQueue(options: KafkaQueueOptions): MessageQueue {
           const deadline = Date.now() + retryMaxTimeMs;
           for (;;) {
             try {
-              await producer.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength) })) });
+              await producer.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength), ...(m.spread === undefined ? {} : { spread: m.spread }) })) });
               return;
             } catch (err) {
               // A restarting broker outlasts kafkajs' own retries; keep trying until the deadline.
@@ -227,6 +227,22 @@ export function createKafkaQueue(options: KafkaQueueOptions): MessageQueue {
     },
   };
 }
+
+/**
+ * kafkajs' default partitioner (murmur2 of the key, as the Java client), except for messages that
+ * carry OutgoingMessage.spread: those go to partition `spread mod count` (by partition id order).
+ */
+export const spreadPartitioner: ICustomPartitioner = () => {
+  const byKey = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const spread = (args.message as { spread?: unknown }).spread;
+    if (typeof spread === 'number' && Number.isSafeInteger(spread) && spread >= 0 && args.partitionMetadata.length > 0) {
+      const ids = args.partitionMetadata.map((p) => p.partitionId).sort((a, b) => a - b);
+      return ids[spread % ids.length];
+    }
+    return byKey(args);
+  };
+};
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

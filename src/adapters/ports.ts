@@ -68,6 +68,13 @@ export interface OutgoingMessage {
   /** Partitioning key: messages with one key keep their order. */
   readonly key: string;
   readonly value: Uint8Array;
+  /**
+   * Optional placement instead of hashing the key: messages with equal `spread` go to one
+   * partition (in order), and consecutive values go to consecutive partitions (spread mod the
+   * topic's partition count), so a producer can co-locate related messages and still spread
+   * groups of them evenly. Queues with one partition ignore it.
+   */
+  readonly spread?: number;
 }
 
 export interface QueueMessage {

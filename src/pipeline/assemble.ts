@@ -30,7 +30,7 @@ import { encodeParquet } from '../catalogue/parquet';
 import type { ColumnTable } from '../catalogue/table';
 import { tableLength } from '../catalogue/table';
 import type { Provenance } from '../catalogue/provenance';
-import { deadLetter, errorText, RecentSet, withRetries, type Stage, type StageContext } from './context';
+import { deadLetter, errorText, isRetriable, RecentSet, withRetries, type Stage, type StageContext } from './context';
 import { decodeMessage, encodeMessage, SchemaError, type CatalogueMessage, type TileResultMessage } from './messages';
 import { memoryByteSource } from './object-source';
 import { sourceVersion } from './keys';
@@ -100,9 +100,15 @@ export function createAssembleStage(ctx: StageContext, options: AssembleOptions 
       ctx.log(`assemble: ${result.imageId}: ${event.sources} source(s), latency ${((event.latencyMs ?? 0) / 1000).toFixed(1)} s`);
     } catch (err) {
       ctx.log(`assemble: ${result.imageId}: failed: ${errorText(err)}`);
-      await deadLetter(producer!, ctx.topics, 'assemble', err instanceof FormatError ? 'corrupt-fits' : 'bad-image', err, message, result.imageId);
-      announced.add(id);
-      await announce({ schema: 'deepsource.catalogue/1', runId: result.runId, imageId: result.imageId, status: 'failed', reason: errorText(err).slice(0, 2000), announcedAt: result.announcedAt, at: Date.now() });
+      // Retries exhausted on a transient fault (S3, or the catalogue database being down): the
+      // tile outputs stay in storage and the dead-letter record keeps this result, so replaying
+      // it assembles the image again; this process does not remember it as done.
+      const transient = isRetriable(err);
+      const tries = (err as { attempts?: number }).attempts;
+      const reason = transient ? 'retries-exhausted' : err instanceof FormatError ? 'corrupt-fits' : 'bad-image';
+      await deadLetter(producer!, ctx.topics, 'assemble', reason, transient && tries ? new DeepSourceError(`after ${tries} attempt(s): ${errorText(err)}`) : err, message, result.imageId);
+      if (!transient) announced.add(id);
+      await announce({ schema: 'deepsource.catalogue/1', runId: result.runId, imageId: result.imageId, status: 'failed', reason: `${reason}: ${errorText(err)}`.slice(0, 2000), announcedAt: result.announcedAt, at: Date.now() });
     }
   }
 
@@ -147,24 +153,51 @@ export async function assembleImage(ctx: StageContext, result: TileResultMessage
   } finally {
     await fits.close();
   }
-  const tiling = plan.tiling;
   const executor = storedTileExecutor(store, ctx, imageId, sidecars, version);
-  const detected = await detectHeaderedImage(image, header, {
+  return writeImageCatalogue(ctx, { runId: result.runId, imageId, announcedAt: result.announcedAt, source, image, header, imageBytes, tiling: plan.tiling, executor, sidecars }, options);
+}
+
+/** An image in memory, ready for detect's stitching + TBD + rows. */
+export interface CatalogueInput {
+  runId: string;
+  imageId: string;
+  announcedAt: number;
+  source: { bucket: string; key: string };
+  image: Image;
+  header: FitsHeader;
+  /** The whole FITS object (its sha256 goes into the provenance, as detect's file hash does). */
+  imageBytes: Uint8Array;
+  tiling?: { tile: number; overlap: number };
+  /** Serves the CNN tiles: the stored worker outputs, or (blank image) nothing at all. */
+  executor: TileExecutor;
+  sidecars: readonly TileSidecar[];
+}
+
+/**
+ * detect's catalogue of one image (detectHeaderedImage), written as the pipeline's outputs: tile
+ * metrics Parquet, Arrow IPC, then the Parquet catalogue (its presence marks the image done), then
+ * the optional database upsert. Used by assemble, and by ingest for images with nothing to detect.
+ */
+export async function writeImageCatalogue(ctx: StageContext, input: CatalogueInput, options: AssembleOptions = {}): Promise<AssembledImage> {
+  const { store, layout } = ctx;
+  const { imageId, source, sidecars } = input;
+  const where = `${source.bucket}/${source.key}`;
+  const detected = await detectHeaderedImage(input.image, input.header, {
     imageId,
-    executor,
-    tile: tiling?.tile,
-    overlap: tiling?.overlap,
+    executor: input.executor,
+    tile: input.tiling?.tile,
+    overlap: input.tiling?.overlap,
     tbd: options.tbd,
     tbdScaling: options.tbdScaling,
     noise: options.noise,
     where,
     imageName: source.key.split('/').pop() ?? source.key,
-    imageSha256: createHash('sha256').update(imageBytes).digest('hex'),
+    imageSha256: createHash('sha256').update(input.imageBytes).digest('hex'),
     provenance: {
       ...options.provenance,
       extra: {
         ...options.provenance?.extra,
-        'deepsource.pipeline_run': result.runId,
+        'deepsource.pipeline_run': input.runId,
         'deepsource.source_object': where,
       },
     },
@@ -186,7 +219,7 @@ export async function assembleImage(ctx: StageContext, result: TileResultMessage
   return {
     table,
     metrics,
-    message: { schema: 'deepsource.catalogue/1', runId: result.runId, imageId, status: 'ok', sources: tableLength(table), catalogue, latencyMs: Math.max(0, at - result.announcedAt), announcedAt: result.announcedAt, at },
+    message: { schema: 'deepsource.catalogue/1', runId: input.runId, imageId, status: 'ok', sources: tableLength(table), catalogue, latencyMs: Math.max(0, at - input.announcedAt), announcedAt: input.announcedAt, at },
   };
 }
 
@@ -274,7 +307,7 @@ export function tileMetricsTable(sidecars: readonly TileSidecar[], catalogue: Co
       inference_ms: { unit: 'ms', description: 'Wall time of the CNN on the tile window' },
       queue_wait_ms: { unit: 'ms', description: 'From tile-work enqueue to the worker starting it' },
       blob_count: { description: 'Catalogue sources whose position falls in the tile core' },
-      noise_rms: { description: 'MAD rms of the raw pixels in the tile core (image units)' },
+      noise_rms: { description: 'MAD rms of the raw pixels in the tile core (image units; a strided sample of about 65k pixels)' },
       max_cnn: { description: 'Largest CNN output in the tile core' },
       attempts: { description: 'Tries the worker needed (retriable faults)' },
     },

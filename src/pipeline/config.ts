@@ -35,7 +35,13 @@ export interface PipelineConfig {
   output: { bucket: string; prefix: string };
   model: string;
   tiling: { tile?: number; overlap?: number };
-  worker: { threads: number; maxInFlight?: number };
+  /** `rowCacheMiB`: decoded row bands a worker keeps for the next tiles of a band (row-cache.ts). */
+  worker: { threads: number; maxInFlight?: number; rowCacheMiB?: number };
+  /**
+   * Optional catalogue database (PostgreSQL + q3c): each catalogue is also upserted by source_id.
+   * The connection string (it holds a password) comes from the environment variable `urlEnv`.
+   */
+  catalogueDb?: { kind: 'postgres'; url: string; urlEnv: string; table?: string };
   retry: RetryPolicy;
   tbd: TbdOptions;
   noise: PipelineNoise;
@@ -83,7 +89,7 @@ export function parsePipelineConfig(raw: unknown, where: string, env: NodeJS.Pro
     for (const k of Object.keys(o)) if (!keys.includes(k)) fail(`${field}.${k}`, `is not a known setting (expected one of ${keys.join(', ')})`);
   };
   const top = obj(raw, 'the file');
-  known(top, 'config', ['name', 'runId', 'storage', 'queue', 'input', 'output', 'model', 'tiling', 'worker', 'retry', 'tbd', 'noise', 'progressIntervalSec']);
+  known(top, 'config', ['name', 'runId', 'storage', 'queue', 'input', 'output', 'model', 'tiling', 'worker', 'catalogueDb', 'retry', 'tbd', 'noise', 'progressIntervalSec']);
   const name = str(top.name, 'name');
   const runId = str(top.runId, 'runId', name);
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(runId)) fail('runId', `must be 1-100 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(runId)}`);
@@ -168,7 +174,17 @@ export function parsePipelineConfig(raw: unknown, where: string, env: NodeJS.Pro
   const t = top.tiling === undefined ? {} : obj(top.tiling, 'tiling');
   known(t, 'tiling', ['tile', 'overlap']);
   const w = top.worker === undefined ? {} : obj(top.worker, 'worker');
-  known(w, 'worker', ['threads', 'maxInFlight']);
+  known(w, 'worker', ['threads', 'maxInFlight', 'rowCacheMiB']);
+  let catalogueDb: PipelineConfig['catalogueDb'];
+  if (top.catalogueDb !== undefined) {
+    const d = obj(top.catalogueDb, 'catalogueDb');
+    known(d, 'catalogueDb', ['kind', 'urlEnv', 'table']);
+    if (d.kind !== 'postgres') fail('catalogueDb.kind', `must be postgres, got ${JSON.stringify(d.kind)}`);
+    const urlEnv = str(d.urlEnv, 'catalogueDb.urlEnv', 'DEEPSOURCE_DB_URL');
+    const table = d.table === undefined ? undefined : str(d.table, 'catalogueDb.table');
+    if (table !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(table)) fail('catalogueDb.table', `must be [schema.]identifier (letters, digits, _), got ${JSON.stringify(table)}`);
+    catalogueDb = { kind: 'postgres', url: fromEnv(urlEnv, 'catalogueDb.urlEnv'), urlEnv, ...(table ? { table } : {}) };
+  }
   const r = top.retry === undefined ? {} : obj(top.retry, 'retry');
   known(r, 'retry', ['maxAttempts', 'backoffMs', 'maxBackoffMs']);
   const tbd = top.tbd === undefined ? {} : (obj(top.tbd, 'tbd') as TbdOptions);
@@ -190,7 +206,12 @@ export function parsePipelineConfig(raw: unknown, where: string, env: NodeJS.Pro
     output,
     model: str(top.model, 'model', 'natural'),
     tiling: { tile: t.tile === undefined ? undefined : int(t.tile, 'tiling.tile', 1024, 1), overlap: t.overlap === undefined ? undefined : int(t.overlap, 'tiling.overlap', 16, 0) },
-    worker: { threads: int(w.threads, 'worker.threads', 1, 1), maxInFlight: w.maxInFlight === undefined ? undefined : int(w.maxInFlight, 'worker.maxInFlight', 1, 1) },
+    worker: {
+      threads: int(w.threads, 'worker.threads', 1, 1),
+      maxInFlight: w.maxInFlight === undefined ? undefined : int(w.maxInFlight, 'worker.maxInFlight', 1, 1),
+      rowCacheMiB: w.rowCacheMiB === undefined ? undefined : int(w.rowCacheMiB, 'worker.rowCacheMiB', 128, 0),
+    },
+    ...(catalogueDb ? { catalogueDb } : {}),
     retry: {
       maxAttempts: int(r.maxAttempts, 'retry.maxAttempts', DEFAULT_RETRY_POLICY.maxAttempts, 1),
       backoffMs: int(r.backoffMs, 'retry.backoffMs', DEFAULT_RETRY_POLICY.backoffMs, 0),

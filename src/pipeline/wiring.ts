@@ -4,22 +4,25 @@
  * Kafka) and a CNN executor (onnxruntime on this thread, or the piscina pool), and `runPipeline`
  * runs the three stages in one process until every announced image has a catalogue event.
  */
-import type { MessageQueue, ObjectStore } from '../adapters/ports';
+import type { CatalogueSink, MessageQueue, ObjectStore } from '../adapters/ports';
 import { createLocalStore } from '../adapters/local-store';
 import { createMemoryQueue } from '../adapters/memory-queue';
 import { createS3Store } from '../adapters/s3';
 import { createKafkaQueue } from '../adapters/kafka';
+import { meteredStore } from '../adapters/metered-store';
+import { createPostgresSink } from '../adapters/postgres';
 import { UserInputError } from '../core/errors';
 import { readModelMetadata, resolveModelDir } from '../model/registry';
-import { createSerialExecutor, createTilePool, type TileExecutor } from '../tiling/pool';
-import { modelTbdOptions, type ModelTbd } from '../detect/tbd-params';
+import { createTilePool, type TileExecutor } from '../tiling/pool';
+import { modelTbdOptions } from '../detect/tbd-params';
 import type { TbdOptions } from '../detect/tbd';
 import type { Provenance } from '../catalogue/provenance';
 import { makeContext, RecentSet, topicNames, type Stage, type StageContext } from './context';
 import type { PipelineConfig } from './config';
 import { announceImages, createIngestStage, listFitsObjects } from './ingest';
 import { createWorkerStage } from './worker';
-import { createAssembleStage } from './assemble';
+import { createAssembleStage, type AssembleOptions } from './assemble';
+import type { RowCacheStats } from './row-cache';
 import { decodeMessage, type CatalogueMessage } from './messages';
 import { imageIdFromKey } from './keys';
 
@@ -83,15 +86,28 @@ export async function createPipelineExecutor(model: string, threads: number): Pr
   const modelDir = resolveModelDir(model);
   const meta = readModelMetadata(modelDir);
   const provenance: Provenance = { modelName: meta.name, modelVersion: meta.version };
-  if (threads <= 1) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { createOnnxRuntime } = require('../adapters/onnx-runtime') as typeof import('../adapters/onnx-runtime');
-    const runtime = await createOnnxRuntime(modelDir, { intraOpThreads: 1 });
-    const serial = createSerialExecutor(runtime);
-    return { executor: { capacity: 1, runTile: serial.runTile, close: () => runtime.dispose() }, provenance };
-  }
-  const executor = createTilePool({ runtimeModule: require.resolve('../adapters/onnx-runtime'), runtimeExport: 'createOnnxRuntime', modelDir, workers: threads, maxQueue: threads });
+  // Even one CNN thread runs in the piscina pool, off this event loop: onnxruntime-node's run() is
+  // synchronous on the calling thread, so on the main thread a tile would stall Kafka heartbeats,
+  // S3 reads of the next tile and assembly for its whole duration. With maxQueue = threads one
+  // more tile per thread waits in the pool, its rows already read (S3 reads overlap the CNN).
+  const executor = createTilePool({ runtimeModule: require.resolve('../adapters/onnx-runtime'), runtimeExport: 'createOnnxRuntime', modelDir, workers: Math.max(1, threads), maxQueue: Math.max(1, threads) });
   return { executor, provenance };
+}
+
+/** The configured catalogue database, or undefined. */
+export function createCatalogueSink(config: PipelineConfig): CatalogueSink | undefined {
+  const db = config.catalogueDb;
+  if (!db) return undefined;
+  return createPostgresSink({ connectionString: db.url, ...(db.table ? { table: db.table } : {}) });
+}
+
+/** What the assembler (and ingest, for blank images) need to write detect's catalogue. */
+export function catalogueOptions(config: PipelineConfig, sink: CatalogueSink | undefined, executorGiven = false): AssembleOptions {
+  if (executorGiven) return { tbd: config.tbd, noise: config.noise, sink };
+  const modelDir = resolveModelDir(config.model);
+  const meta = readModelMetadata(modelDir);
+  const tbd = modelTbdOptions(modelDir, config.tbd);
+  return { tbd: tbd.options, tbdScaling: tbd.scaling, noise: config.noise, provenance: { modelName: meta.name, modelVersion: meta.version }, sink };
 }
 
 /**
@@ -115,6 +131,8 @@ export interface RunReport {
   sources: number;
   seconds: number;
   events: CatalogueMessage[];
+  /** The in-process worker's row-band cache (hits = tiles whose rows were not fetched again). */
+  rowCache: RowCacheStats;
 }
 
 export interface RunOptions {
@@ -128,6 +146,12 @@ export interface RunOptions {
   store?: ObjectStore;
   /** Use this executor instead of loading config.model. */
   executor?: TileExecutor;
+  /** Use this catalogue database instead of config.catalogueDb (the caller closes it). */
+  sink?: CatalogueSink;
+}
+
+function rowCacheBytes(config: PipelineConfig): number | undefined {
+  return config.worker.rowCacheMiB === undefined ? undefined : config.worker.rowCacheMiB * 1024 * 1024;
 }
 
 /**
@@ -141,14 +165,16 @@ export async function runPipeline(config: PipelineConfig, options: RunOptions = 
   const queue = options.queue ?? createQueue(config);
   const ctx = contextFor(config, store, queue, log);
   await prepare(ctx, config);
+  const sink = options.sink ?? createCatalogueSink(config);
+  const catalogue = catalogueOptions(config, sink, options.executor !== undefined);
   const model = options.executor
     ? { executor: options.executor, provenance: {} as Provenance }
     : await createPipelineExecutor(config.model, config.worker.threads);
-  const tbd: ModelTbd = options.executor ? { options: config.tbd, source: 'config' } : modelTbdOptions(resolveModelDir(config.model), config.tbd);
+  const worker = createWorkerStage(ctx, { executor: model.executor, maxInFlight: config.worker.maxInFlight, rowCacheBytes: rowCacheBytes(config) });
   const stages: Stage[] = [
-    createAssembleStage(ctx, { tbd: tbd.options, tbdScaling: tbd.scaling, noise: config.noise, provenance: model.provenance }),
-    createWorkerStage(ctx, { executor: model.executor, maxInFlight: config.worker.maxInFlight }),
-    createIngestStage(ctx, { tiling: config.tiling }),
+    createAssembleStage(ctx, catalogue),
+    worker,
+    createIngestStage(ctx, { tiling: config.tiling, catalogue }),
   ];
   const events = new Map<string, CatalogueMessage>();
   const watcher = queue.consumer();
@@ -196,6 +222,7 @@ export async function runPipeline(config: PipelineConfig, options: RunOptions = 
     if (!options.executor) await model.executor.close();
     if (!options.queue) await queue.close();
     if (!options.store) await store.close();
+    if (sink && !options.sink) await sink.close().catch(() => {});
   }
   const all = [...events.values()];
   return {
@@ -205,6 +232,7 @@ export async function runPipeline(config: PipelineConfig, options: RunOptions = 
     sources: all.reduce((n, e) => n + (e.sources ?? 0), 0),
     seconds: (Date.now() - started) / 1000,
     events: all,
+    rowCache: { ...worker.rowCache },
   };
 }
 
@@ -224,23 +252,25 @@ export interface ServiceOptions {
  */
 export async function runService(config: PipelineConfig, stage: ServiceStage, options: ServiceOptions): Promise<void> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const store = createStore(config);
+  const store = meteredStore(createStore(config));
   const queue = createQueue(config);
   const ctx = contextFor(config, store, queue, log);
   await prepare(ctx, config);
   let executor: TileExecutor | undefined;
+  let sink: CatalogueSink | undefined;
   let running: Stage;
+  let rowCache: RowCacheStats | undefined;
+  const cpuStart = process.cpuUsage();
   if (stage === 'worker') {
     const model = await createPipelineExecutor(config.model, config.worker.threads);
     executor = model.executor;
-    running = createWorkerStage(ctx, { executor, maxInFlight: config.worker.maxInFlight });
-  } else if (stage === 'assemble') {
-    const modelDir = resolveModelDir(config.model);
-    const meta = readModelMetadata(modelDir);
-    const tbd = modelTbdOptions(modelDir, config.tbd);
-    running = createAssembleStage(ctx, { tbd: tbd.options, tbdScaling: tbd.scaling, noise: config.noise, provenance: { modelName: meta.name, modelVersion: meta.version } });
+    const worker = createWorkerStage(ctx, { executor, maxInFlight: config.worker.maxInFlight, rowCacheBytes: rowCacheBytes(config) });
+    rowCache = worker.rowCache;
+    running = worker;
   } else {
-    running = createIngestStage(ctx, { tiling: config.tiling });
+    sink = createCatalogueSink(config);
+    const catalogue = catalogueOptions(config, sink);
+    running = stage === 'assemble' ? createAssembleStage(ctx, catalogue) : createIngestStage(ctx, { tiling: config.tiling, catalogue });
   }
   let stopping = false;
   let watchTimer: NodeJS.Timeout | undefined;
@@ -283,5 +313,10 @@ export async function runService(config: PipelineConfig, stage: ServiceStage, op
     await executor?.close();
     await queue.close();
     await store.close();
+    await sink?.close().catch(() => {});
+    const t = store.traffic;
+    const cpu = process.cpuUsage(cpuStart);
+    // One machine-readable line (bench/pipeline.ts reads it from a worker process it started).
+    log(`${stage}: stopped; ${JSON.stringify({ stage, cpuSeconds: (cpu.user + cpu.system) / 1e6, store: t, ...(rowCache ? { rowCache } : {}) })}`);
   }
 }

@@ -4,7 +4,10 @@
  * A consumer group: every worker process joins `${groupPrefix}.worker`, and Kafka spreads the
  * tile-work partitions over them (scale-out across machines is Kafka's, not ours). Each message:
  *   1. ranged GETs of the FITS header and the tile window's rows (the object's etag is checked, so
- *      a replaced image is not mixed with the old one);
+ *      a replaced image is not mixed with the old one). The rows are read at full width and kept
+ *      in a bounded row-band cache (row-cache.ts): ingest puts an image's tiles on one partition in
+ *      row-major order, so the other tiles of the band find them there and the image is read about
+ *      once instead of once per tile column;
  *   2. the one tile function (src/tiling/tile-task.ts) on the injected executor (the piscina pool
  *      or the serial path);
  *   3. the core's CNN output is PUT under a key fixed by run, image and tile, then a JSON sidecar
@@ -30,6 +33,7 @@ import { deadLetter, errorText, isRetriable, withRetries, type Stage, type Stage
 import { decodeMessage, encodeMessage, SchemaError, type DeadLetterReason, type TileMetrics, type TileResultMessage, type TileWorkMessage } from './messages';
 import { objectByteSource } from './object-source';
 import { sourceVersion } from './keys';
+import { RowBandCache, type RowCacheStats } from './row-cache';
 
 export interface WorkerOptions {
   executor: TileExecutor;
@@ -37,6 +41,22 @@ export interface WorkerOptions {
   maxInFlight?: number;
   /** Names this worker in the per-tile metrics. */
   workerId?: string;
+  /**
+   * Bytes of decoded row bands kept for the next tiles of the same band (row-cache.ts); default
+   * DEFAULT_ROW_CACHE_BYTES, 0 = fetch every tile's rows.
+   */
+  rowCacheBytes?: number;
+}
+
+/** Room for four 4096-px-wide bands of 1024-px tiles with 16-px overlap (17 MB each) and more. */
+export const DEFAULT_ROW_CACHE_BYTES = 128 * 1024 * 1024;
+
+/** Samples behind the per-tile noise_rms metric: ~2¹⁶ finite pixels, odd stride (no column aliasing). */
+const METRIC_SAMPLE_TARGET = 1 << 16;
+function metricStride(n: number): number {
+  let stride = Math.max(1, Math.floor(n / METRIC_SAMPLE_TARGET));
+  if (stride > 1 && stride % 2 === 0) stride += 1;
+  return stride;
 }
 
 /** The image changed between ingest and this tile (etag differs): not retriable. */
@@ -55,11 +75,12 @@ export interface TileSidecar {
   metrics: TileMetrics;
 }
 
-export function createWorkerStage(ctx: StageContext, options: WorkerOptions): Stage {
+export function createWorkerStage(ctx: StageContext, options: WorkerOptions): Stage & { readonly rowCache: RowCacheStats } {
   const consumer = ctx.queue.consumer();
   const workerId = options.workerId ?? `${os.hostname()}-${process.pid}`;
   // Opened images by version; the byte source holds no handle (ranged GETs), so nothing to close.
   const headers = new Map<string, FitsImageFile>();
+  const rowCache = new RowBandCache(options.rowCacheBytes ?? DEFAULT_ROW_CACHE_BYTES);
   let producer: MessageProducer | undefined;
 
   async function computeTile(work: TileWorkMessage, context: HandlerContext): Promise<{ sidecar: Omit<TileSidecar, 'metrics'> & { metrics: Omit<TileMetrics, 'attempts' | 'queueWaitMs'> } }> {
@@ -80,8 +101,11 @@ export function createWorkerStage(ctx: StageContext, options: WorkerOptions): St
     }
     const { window: w, core: c } = work.tile;
     if (w.x1 > fits.width || w.y1 > fits.height) throw new FormatError(`${where}: tile ${work.tile.index} window exceeds the ${fits.width}×${fits.height} image`);
-    // One ranged GET of the window's rows at full width (FITS rows are contiguous), then the columns.
-    const rows = await fits.readRows(w.y0, w.y1);
+    // One ranged GET of the window's rows at full width (FITS rows are contiguous), shared by the
+    // other tiles of the same band through the row cache, then the window's columns.
+    const opened = fits;
+    const band = await rowCache.get(cacheKey, w.y0, w.y1, fits.width, () => opened.readRows(w.y0, w.y1));
+    const rows = band.rows;
     const width = w.x1 - w.x0;
     const pixels = new Float32Array(width * (w.y1 - w.y0));
     for (let y = 0; y < w.y1 - w.y0; y++) pixels.set(rows.subarray(y * fits.width + w.x0, y * fits.width + w.x1), y * width);
@@ -89,7 +113,7 @@ export function createWorkerStage(ctx: StageContext, options: WorkerOptions): St
     const coreRaw = new Float32Array((c.x1 - c.x0) * (c.y1 - c.y0));
     const ww = w.x1 - w.x0;
     for (let y = c.y0; y < c.y1; y++) coreRaw.set(pixels.subarray((y - w.y0) * ww + (c.x0 - w.x0), (y - w.y0) * ww + (c.x1 - w.x0)), (y - c.y0) * (c.x1 - c.x0));
-    const noiseRms = madSigma(coreRaw);
+    const noiseRms = madSigma(coreRaw, metricStride(coreRaw.length));
     await context.heartbeat();
     const request: TileRequest = { imageId: work.imageId, tileIndex: work.tile.index, window: w, core: c, pixels, noiseSigma: work.noiseSigma };
     const started = performance.now();
@@ -181,6 +205,7 @@ export function createWorkerStage(ctx: StageContext, options: WorkerOptions): St
 
   return {
     name: 'worker',
+    rowCache: rowCache.stats,
     failed: consumer.failed,
     async start() {
       producer = await ctx.queue.producer();
