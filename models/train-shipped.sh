@@ -7,13 +7,21 @@
 #    (skipped when the data directories already hold the expected number of images), then
 # 2. trains with `deepsource train` into models/NAME (model.json, weights.bin, model.onnx).
 # Deterministic for the seeds below on the wasm backend (one thread). Data go to tmp/ (gitignored).
-# Environment overrides: STEPS, TRAIN_IMAGES, VAL_IMAGES, SIZE, DATA_ROOT, OUT_DIR (default models/NAME).
+# Environment overrides: STEPS, TRAIN_IMAGES, VAL_IMAGES, SIZE, DATA_ROOT, OUT_DIR (default models/NAME),
+# FIELD (different, default; or same: the paper's section 5.4 same-field model, other seeds, its own data
+# directory; compare/same-field.sh uses it).
 set -euo pipefail
 NAME="${1:?usage: bash models/train-shipped.sh natural|uniform}"
 case "$NAME" in
   natural) SIM_SEED_TRAIN=1101; SIM_SEED_VAL=1201; TRAIN_SEED=11 ;;
   uniform) SIM_SEED_TRAIN=2101; SIM_SEED_VAL=2201; TRAIN_SEED=21 ;;
   *) echo "unknown model $NAME (natural|uniform)" >&2; exit 2 ;;
+esac
+FIELD="${FIELD:-different}"
+case "$FIELD" in
+  different) DATA_SUFFIX="" ;;
+  same) DATA_SUFFIX="-same"; SIM_SEED_TRAIN=$((SIM_SEED_TRAIN + 50)); SIM_SEED_VAL=$((SIM_SEED_VAL + 50)) ;;
+  *) echo "unknown FIELD $FIELD (different|same)" >&2; exit 2 ;;
 esac
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -23,8 +31,8 @@ VAL_IMAGES="${VAL_IMAGES:-4}"
 SIZE="${SIZE:-1024}"
 STEPS="${STEPS:-4000}"
 OUT_DIR="${OUT_DIR:-models/$NAME}"
-TRAIN_DIR="$DATA_ROOT/$NAME/train"
-VAL_DIR="$DATA_ROOT/$NAME/val"
+TRAIN_DIR="$DATA_ROOT/$NAME$DATA_SUFFIX/train"
+VAL_DIR="$DATA_ROOT/$NAME$DATA_SUFFIX/val"
 [ -f dist/cli/main.js ] || npx tsc -p tsconfig.json
 
 simulate() { # dir count seed
@@ -32,7 +40,7 @@ simulate() { # dir count seed
   have=$(ls "$1"/img_*.fits 2>/dev/null | wc -l || true)
   if [ "$have" -ne "$2" ]; then
     rm -rf "$1"
-    node bin/deepsource.js simulate --out "$1" --count "$2" --size "$SIZE" --weighting "$NAME" --field different --seed "$3"
+    node bin/deepsource.js simulate --out "$1" --count "$2" --size "$SIZE" --weighting "$NAME" --field "$FIELD" --seed "$3"
   fi
 }
 simulate "$TRAIN_DIR" "$TRAIN_IMAGES" "$SIM_SEED_TRAIN"
