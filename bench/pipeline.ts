@@ -10,6 +10,7 @@
  *     --target es2022 --strict --skipLibCheck --esModuleInterop --resolveJsonModule --types node \
  *     bench/pipeline.ts src/tiling/tile-worker.ts src/adapters/onnx-runtime.ts
  *   node tmp/bench-pipeline/bench/pipeline.js [--images 8] [--size 4096] [--tile 1024] [--model DIR] [--queue kafka|memory]
+ *     [--cases detect,pipeline-1,pipeline-2] [--detect-mpixps X (vsDetect without re-running detect)]
  *
  * Cases, each on the same N synthetic size² images (noise + beam-shaped point sources):
  *  - detect:        detectFitsImage per image, onnxruntime on one thread (the CLI's --workers 1);
@@ -35,6 +36,7 @@ import { detectFitsImage } from '../src/detect/detect-image';
 import { planTiles } from '../src/tiling/plan';
 import { parsePipelineConfig } from '../src/pipeline/config';
 import { createStore, runPipeline } from '../src/pipeline/wiring';
+import { meteredStore } from '../src/adapters/metered-store';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const STATE = process.env.DEEPSOURCE_INFRA_STATE ?? path.join(REPO, '.infra');
@@ -47,6 +49,36 @@ function arg(name: string, dflt: string): string {
 function envFile(file: string): Record<string, string> | null {
   if (!fs.existsSync(file)) return null;
   return Object.fromEntries(fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => { const i = l.indexOf('='); return [l.slice(0, i), l.slice(i + 1)]; }));
+}
+
+/** CPU seconds (user + system) of a process from /proc/PID/stat, or NaN. */
+function procCpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+function pidFrom(file: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(file, 'utf8').trim());
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function loadAverage(): number[] {
+  return fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+}
+
+function cpuSeconds(start: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1e6;
 }
 
 function syntheticImage(seed: number, size: number): Buffer {
@@ -65,11 +97,14 @@ function syntheticImage(seed: number, size: number): Buffer {
   return encodeFitsImage({ data, width: size, height: size }, cards);
 }
 
+let workDir = '';
+
 async function main(): Promise<void> {
   const images = Number(arg('images', '8'));
   const size = Number(arg('size', '4096'));
   const tile = Number(arg('tile', '1024'));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ds-bench-pipeline-'));
+  workDir = work;
   let model = arg('model', '');
   if (!model) {
     const natural = path.join(REPO, 'models', 'natural');
@@ -90,30 +125,38 @@ async function main(): Promise<void> {
     files.push(f);
   }
   const mpx = (images * size * size) / 1e6;
+  const imageBytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
   const common = { images, size, tile, model: path.basename(model), cpus: os.cpus().length };
+  const cases = new Set(arg('cases', 'detect,pipeline-1,pipeline-2').split(','));
+  const services = { kafka: pidFrom(path.join(STATE, 'kafka', 'kafka.pid')), s3: pidFrom(path.join(STATE, 's3', 'versitygw.pid')) };
 
-  let detectMpixPerS = NaN;
+  let detectMpixPerS = Number(arg('detect-mpixps', 'NaN'));
   // detect, one CNN thread, same images
-  {
+  if (cases.has('detect')) {
+    const load = loadAverage();
     const runtime = await createOnnxRuntime(model, { intraOpThreads: 1 });
     const executor = createSerialExecutor(runtime);
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let tiles = 0;
     for (const f of files) tiles += (await detectFitsImage(f, { executor, tile, overlap: 16 })).plan?.tiles.length ?? 0;
     const s = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(cpu0);
     await runtime.dispose();
     detectMpixPerS = mpx / s;
-    console.log(JSON.stringify({ case: 'detect', ...common, seconds: s, mpixPerS: mpx / s, tilesPerS: tiles / s }));
+    console.log(JSON.stringify({ case: 'detect', ...common, seconds: s, mpixPerS: mpx / s, tilesPerS: tiles / s, cpuSeconds: cpu, cpuSecondsPerMpx: cpu / mpx, loadBefore: load, loadAfter: loadAverage() }));
   }
 
   for (const workers of [1, 2]) {
+    if (!cases.has(`pipeline-${workers}`)) continue;
     const name = `bench-${workers}-${Date.now().toString(36)}`;
     const env: NodeJS.ProcessEnv = { ...process.env };
     const raw: Record<string, unknown> = {
       name,
       queue: queueKind === 'kafka' ? { kind: 'kafka', brokers: [kafka!.KAFKA_BROKERS], topicPrefix: name, partitions: 8 } : { kind: 'memory' },
       storage: s3 && queueKind === 'kafka' ? { kind: 's3', endpoint: s3.S3_ENDPOINT, forcePathStyle: true } : { kind: 'local', root: path.join(work, 'store') },
-      input: { bucket: 'bench-in', prefix: '' },
+      // Exactly this run's images (the bucket may hold other runs' images).
+      input: { bucket: 'bench-in', keys: files.map((f) => path.basename(f)) },
       output: { bucket: 'bench-out', prefix: 'ds' },
       model,
       tiling: { tile, overlap: 16 },
@@ -129,19 +172,42 @@ async function main(): Promise<void> {
     const cfgFile = path.join(work, `${name}.json`);
     fs.writeFileSync(cfgFile, JSON.stringify(raw));
     const config = parsePipelineConfig(raw, cfgFile, env, work);
-    const store = createStore(config, env);
-    await store.ensureBucket('bench-in');
-    for (const f of files) await store.put({ bucket: 'bench-in', key: path.basename(f) }, fs.readFileSync(f));
-    const extra = [];
+    const plain = createStore(config, env);
+    await plain.ensureBucket('bench-in');
+    for (const f of files) await plain.put({ bucket: 'bench-in', key: path.basename(f) }, fs.readFileSync(f));
+    const store = meteredStore(plain);
+    const extra: Array<{ child: ReturnType<typeof spawn>; stats: Promise<Record<string, unknown> | null>; cpu0: number }> = [];
     for (let w = 1; w < workers; w++) {
-      extra.push(spawn(process.execPath, [path.join(REPO, 'bin', 'deepsource.js'), 'pipeline', 'worker', '--config', cfgFile, '--quiet'], { env, stdio: 'ignore' }));
+      // Not --quiet: the worker's closing line carries its CPU seconds and S3 traffic.
+      const child = spawn(process.execPath, [path.join(REPO, 'bin', 'deepsource.js'), 'pipeline', 'worker', '--config', cfgFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const stats = new Promise<Record<string, unknown> | null>((resolve) => child.on('exit', () => {
+        const m = /worker: stopped; (\{.*\})/.exec(err);
+        resolve(m ? (JSON.parse(m[1]) as Record<string, unknown>) : null);
+      }));
+      extra.push({ child, stats, cpu0: 0 });
     }
     if (extra.length > 0) await new Promise((r) => setTimeout(r, 3000)); // let it load the model and join
+    for (const e of extra) e.cpu0 = procCpuSeconds(e.child.pid);
+    const load = loadAverage();
+    const svc0 = { kafka: procCpuSeconds(services.kafka), s3: procCpuSeconds(services.s3) };
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const report = await runPipeline(config, { store, log: () => {} });
     const s = (performance.now() - t0) / 1000;
-    for (const c of extra) c.kill('SIGTERM');
+    const cpuMain = cpuSeconds(cpu0);
+    const svc = { kafka: procCpuSeconds(services.kafka) - svc0.kafka, s3: procCpuSeconds(services.s3) - svc0.s3 };
+    const workerCpu = extra.map((e) => procCpuSeconds(e.child.pid) - e.cpu0);
+    for (const e of extra) e.child.kill('SIGTERM');
+    const childStats = await Promise.all(extra.map((e) => e.stats));
     await store.close();
+    // The run's outputs (64 MiB of tile maps per image) are not needed afterwards: remove them
+    // from the local store, or from the test S3 server's posix directory (the port has no delete).
+    const outDir = config.storage.kind === 'local' ? path.join(work, 'store', 'bench-out', 'ds', name) : path.join(STATE, 's3', 'data', 'bench-out', 'ds', name);
+    fs.rmSync(outDir, { recursive: true, force: true });
+    const childRead = childStats.reduce((n, c) => n + Number((c?.store as { bytesRead?: number } | undefined)?.bytesRead ?? NaN), 0);
+    const bytesRead = store.traffic.bytesRead + childRead;
     const latencies = report.events.map((e) => (e.latencyMs ?? 0) / 1000).sort((a, b) => a - b);
     // Steady state: first announcement to last catalogue. The rest of `seconds` is start-up (topic
     // creation, consumer-group joins), paid once by a long-running survey deployment.
@@ -152,11 +218,22 @@ async function main(): Promise<void> {
       seconds: s, processingS: processing, startupS: s - processing, mpixPerS: mpx / processing, tilesPerS: tiles / processing, mpixPerSWall: mpx / s, ok: report.ok, failed: report.failed,
       vsDetect: mpx / processing / detectMpixPerS,
       latencyS: { min: latencies[0], median: latencies[Math.floor(latencies.length / 2)], max: latencies[latencies.length - 1] },
+      // CPU seconds of this process (ingest + worker + assemble + its CNN thread), of the extra worker
+      // processes, and of the broker and S3 server over the run; bytes read from the store (both
+      // processes) over the input images' bytes.
+      cpuSeconds: { main: cpuMain, workers: workerCpu, kafka: svc.kafka, s3: svc.s3 },
+      cpuSecondsPerMpx: (cpuMain + workerCpu.reduce((a, b) => a + b, 0)) / mpx,
+      storeRead: { bytes: bytesRead, overImageBytes: bytesRead / imageBytes, inProcess: store.traffic, workerProcesses: childStats },
+      rowCache: report.rowCache,
+      loadBefore: load, loadAfter: loadAverage(),
     }));
   }
 }
 
-main().catch((err) => {
+main().then(() => {
+  // Inputs and local outputs lived in this fresh temporary directory.
+  fs.rmSync(workDir, { recursive: true, force: true });
+}).catch((err) => {
   console.error(err);
   process.exit(1);
 });
