@@ -14,16 +14,17 @@
  * Speed and memory: one pass activates pixels in decreasing order (bucketed by sweep level with a
  * counting sort, no full sort) and grows blobs with union-find, so N(τ) for every level comes out
  * of a single pass instead of relabelling the image per level. Only pixels at or above the sweep's
- * lowest threshold ("active" pixels) get a union-find id; the id of a pixel is its rank among active
- * pixels in raster order, found in O(1) from a bitset plus per-word prefix counts (2 bits per image
- * pixel). Per active pixel we hold ~12 bytes (order, parent, size), so a 16384² map whose sweep
- * activates 10% of the pixels needs ~0.4 GB beyond the map itself.
+ * lowest threshold ("active" pixels) are ever added. The working set is bounded per map pixel, not
+ * per active pixel (issue 5: trained CNN maps are dense, 98 % of pixels above the floor): one Int32
+ * union-find word per pixel (parent index, or −size at a root), one "added" bit per pixel, and a
+ * level-sorted order buffer of at most max(2^24, active/4) pixels that a counting-sort scan of the
+ * map refills level group by level group (see SweepState). A 16384² map (1 GiB) needs about
+ * 1.0 GiB + 0.26 GiB beyond itself, whatever its density; a 4096² map 64 MB + ≤ 64 MB.
  *
  * Kernels are pure (STYLE.md habit 1): the input map is never modified.
  */
 import type { Image } from '../core/image';
 import { UserInputError } from '../core/errors';
-import { findRoot } from '../core/union-find';
 
 /** How a blob's position is defined (paper eqs. 4–6). */
 export type CentreMethod = 'mean' | 'centroid' | 'peak';
@@ -205,9 +206,27 @@ function emptyResult(options: ResolvedTbdOptions, thresholds = new Float64Array(
   };
 }
 
+/**
+ * Internal knobs, for tests: the chunked paths below are exercised with tiny buffers. Not options
+ * of the method (they never change a result), so they are not part of TbdOptions or provenance.
+ */
+export interface TbdInternals {
+  /** Most pixels held at once in the level-sorted order buffer (default: defaultOrderCapacity). */
+  orderCapacity?: number;
+}
+
+/**
+ * Size of the level-sorted order buffer: every active pixel when there are at most 2^24 of them
+ * (64 MB; any image up to 4096² sorts in one pass), else a quarter of them (about 4 scans of the
+ * map per pass). Memory versus time: a smaller buffer means more scans of the map.
+ */
+export function defaultOrderCapacity(active: number): number {
+  return Math.max(1, Math.min(active, Math.max(1 << 24, Math.ceil(active / 4))));
+}
+
 /** The unchecked core: trusts the image and options (STYLE.md habit 2). */
-export function tbdCore(map: Image, options: ResolvedTbdOptions): TbdResult {
-  const state = prepareSweep(map, options);
+export function tbdCore(map: Image, options: ResolvedTbdOptions, internals: TbdInternals = {}): TbdResult {
+  const state = prepareSweep(map, options, internals);
   if (state === null) return emptyResult(options);
   // Pass 1: N(τ_k) for every level. The authors' rule can stop at the first level that exceeds Δmax.
   const stopAbove = options.stopRule === 'first-exceed' ? options.deltaMax : Infinity;
@@ -225,7 +244,7 @@ export function tbdCore(map: Image, options: ResolvedTbdOptions): TbdResult {
  * vary but the CNN map does not. N(τ) is counted once; `detect` re-picks τ* for each Δmax/stop rule
  * and rebuilds the blobs at τ* incrementally when τ* is lower than the last one built (so asking in
  * order of increasing Δmax is cheapest). Same results as `thresholdedBlobDetection` with the same
- * options. Holds the sweep's memory (about 12 bytes per active pixel) until dropped.
+ * options. Holds the sweep's memory (4 bytes per map pixel plus the order buffer) until dropped.
  */
 export interface TbdSweepHandle {
   readonly thresholds: Float64Array;
@@ -234,10 +253,14 @@ export interface TbdSweepHandle {
   detect(options?: Pick<TbdOptions, 'deltaMax' | 'aMin' | 'centre' | 'stopRule'>): TbdResult;
 }
 
-export function createTbdSweep(map: Image, sweepOptions: Pick<TbdOptions, 'levelsPerDecade' | 'decades' | 'floor' | 'connectivity'> = {}): TbdSweepHandle {
+export function createTbdSweep(
+  map: Image,
+  sweepOptions: Pick<TbdOptions, 'levelsPerDecade' | 'decades' | 'floor' | 'connectivity'> = {},
+  internals: TbdInternals = {},
+): TbdSweepHandle {
   checkImage(map);
   const base = resolveTbdOptions(sweepOptions);
-  const state = prepareSweep(map, base);
+  const state = prepareSweep(map, base, internals);
   const counts = state === null ? new Int32Array(0) : countBlobs(state, Infinity);
   return {
     thresholds: state === null ? new Float64Array(0) : state.thresholds,
@@ -261,20 +284,41 @@ export function createTbdSweep(map: Image, sweepOptions: Pick<TbdOptions, 'level
   };
 }
 
-/** Everything one sweep needs: levels, active pixels bucketed by level, union-find state. */
+/**
+ * Everything one sweep needs.
+ *
+ * Memory (issue 5, 16384² maps): besides the map itself, one Int32 union-find word per map pixel
+ * (`parent`: a parent index, or −size for a root, so no separate size array), one "added" bit per
+ * pixel, and the order buffer. The order of activation — decreasing level, raster order within a
+ * level — is never stored whole: a counting-sort scan of the map fills the buffer with as many
+ * consecutive levels as fit (a level larger than the buffer comes in raster pieces), and the next
+ * scan continues where it stopped. Within a level the raster order is kept, so every sum and every
+ * tie is taken in exactly the order of a full sort.
+ */
 interface SweepState {
   readonly map: Image;
+  readonly bits32: Uint32Array;
+  readonly max: number;
   readonly thresholds: Float64Array;
+  readonly levelTable: Uint16Array;
+  /** bucketStart[k] = active pixels at levels < k; bucketStart[levels] = active. */
   readonly bucketStart: Int32Array;
-  readonly order: Int32Array;
   readonly active: number;
-  readonly ctx: SweepContext;
-  /** The union-find holds exactly buckets 0..builtLevel (−1: empty). */
+  /** parent[p] ≥ 0: p's parent; < 0: p is a root of −parent[p] pixels. Valid only where `added`. */
+  readonly parent: Int32Array;
+  /** Pixels already added to the union-find, one bit per map pixel. */
+  readonly added: Uint32Array;
+  /** Level-sorted pixel indices, a window of the full activation order. */
+  readonly order: Int32Array;
+  /** Levels lo..hi sit complete in `order` (from offset 0), or lo = −1. */
+  cached: { lo: number; hi: number };
+  readonly eight: boolean;
+  /** The union-find holds exactly levels 0..builtLevel (−1: empty). */
   builtLevel: number;
 }
 
-/** Scans the map, builds the levels and the bucketed active pixels. null: nothing to sweep. */
-function prepareSweep(map: Image, options: ResolvedTbdOptions): SweepState | null {
+/** Scans the map, builds the levels and the per-level pixel counts. null: nothing to sweep. */
+function prepareSweep(map: Image, options: ResolvedTbdOptions, internals: TbdInternals): SweepState | null {
   const { data, width, height } = map;
   const n = width * height;
 
@@ -293,87 +337,145 @@ function prepareSweep(map: Image, options: ResolvedTbdOptions): SweepState | nul
   if (levels === 0) return null;
   const lowest = thresholds[levels - 1];
 
-  // Counting sort of active pixels by sweep level, and the active-pixel bitset.
-  const words = new Uint32Array((n + 31) >>> 5);
+  // Histogram of active pixels by sweep level (the counting sort's first half).
   const bucketStart = new Int32Array(levels + 1);
   const levelTable = levelLookupTable(thresholds, options.levelsPerDecade / Math.LN10);
   const bits32 = new Uint32Array(data.buffer, data.byteOffset, n);
   for (let i = 0; i < n; i++) {
     const v = data[i];
-    if (v >= lowest && v <= max) {
-      bucketStart[levelFromTable(v, bits32[i], levelTable, thresholds) + 1]++;
-      words[i >>> 5] |= 1 << (i & 31);
-    }
+    if (v >= lowest && v <= max) bucketStart[levelFromTable(v, bits32[i], levelTable, thresholds) + 1]++;
   }
   for (let k = 0; k < levels; k++) bucketStart[k + 1] += bucketStart[k];
   const active = bucketStart[levels];
-  const wordRank = new Int32Array(words.length);
-  for (let w = 0, total = 0; w < words.length; w++) {
-    wordRank[w] = total;
-    total += popcount(words[w]);
+  const requested = internals.orderCapacity;
+  const capacity = requested !== undefined ? Math.max(1, Math.floor(requested)) : defaultOrderCapacity(active);
+  return {
+    map,
+    bits32,
+    max,
+    thresholds,
+    levelTable,
+    bucketStart,
+    active,
+    parent: new Int32Array(n),
+    added: new Uint32Array((n + 31) >>> 5),
+    order: new Int32Array(Math.min(capacity, Math.max(1, active))),
+    cached: { lo: -1, hi: -1 },
+    eight: options.connectivity === 8,
+    builtLevel: -1,
+  };
+}
+
+/**
+ * Visits the activation order for levels lo..hi as runs of one level: visit(from, to, level,
+ * levelDone) covers order[from..to). Levels come in decreasing τ, pixels of a level in raster
+ * order; a level larger than the buffer comes as several runs (levelDone on its last). Stops when
+ * visit returns false.
+ */
+function forEachLevelRun(state: SweepState, lo: number, hi: number, visit: (from: number, to: number, level: number, levelDone: boolean) => boolean): void {
+  const { bucketStart, order } = state;
+  const capacity = order.length;
+  let k = lo;
+  while (k <= hi) {
+    const size = bucketStart[k + 1] - bucketStart[k];
+    if (size > capacity) {
+      // One level in raster pieces.
+      state.cached = { lo: -1, hi: -1 };
+      let resume = 0;
+      let remaining = size;
+      while (remaining > 0) {
+        const piece = scanLevelPiece(state, k, resume, capacity);
+        resume = piece.next;
+        remaining -= piece.count;
+        if (!visit(0, piece.count, k, remaining === 0)) return;
+      }
+      k++;
+      continue;
+    }
+    let g = k;
+    while (g + 1 <= hi && bucketStart[g + 2] - bucketStart[k] <= capacity) g++;
+    if (!(state.cached.lo === k && state.cached.hi >= g)) {
+      // Extend the group to every level that fits, so a later pass over the same levels reuses it.
+      let all = g;
+      while (all + 1 < state.thresholds.length && bucketStart[all + 2] - bucketStart[k] <= capacity) all++;
+      scanLevels(state, k, all);
+      state.cached = { lo: k, hi: all };
+    }
+    const base = bucketStart[k];
+    for (let j = k; j <= g; j++) if (!visit(bucketStart[j] - base, bucketStart[j + 1] - base, j, true)) return;
+    k = g + 1;
   }
-  const order = new Int32Array(active);
-  const fill = bucketStart.slice(0, levels);
-  // Second visit of the active pixels only, through the bitset (inactive words are skipped).
-  for (let w = 0; w < words.length; w++) {
-    let bits = words[w];
-    while (bits !== 0) {
-      const bit = 31 - Math.clz32(bits & -bits);
-      bits &= bits - 1;
-      const i = (w << 5) | bit;
-      order[fill[levelFromTable(data[i], bits32[i], levelTable, thresholds)]++] = i;
+}
+
+/** Counting sort of the pixels of levels lo..hi into order[0..), decreasing level, raster order within. */
+function scanLevels(state: SweepState, lo: number, hi: number): void {
+  const { map, bits32, max, thresholds, levelTable, bucketStart, order } = state;
+  const data = map.data;
+  const lowest = thresholds[thresholds.length - 1];
+  const fill = new Int32Array(hi - lo + 1);
+  for (let j = lo; j <= hi; j++) fill[j - lo] = bucketStart[j] - bucketStart[lo];
+  const total = bucketStart[hi + 1] - bucketStart[lo];
+  const n = data.length;
+  for (let i = 0, placed = 0; i < n && placed < total; i++) {
+    const v = data[i];
+    if (v >= lowest && v <= max) {
+      const k = levelFromTable(v, bits32[i], levelTable, thresholds);
+      if (k >= lo && k <= hi) {
+        order[fill[k - lo]++] = i;
+        placed++;
+      }
     }
   }
+}
 
-  const parent = new Int32Array(active).fill(-1);
-  const size = new Int32Array(active);
-  const ctx: SweepContext = { words, added: new Uint32Array(words.length), wordRank, parent, size, width, height, eight: options.connectivity === 8 };
-  return { map, thresholds, bucketStart, order, active, ctx, builtLevel: -1 };
+/** The next (at most `capacity`) pixels of level k in raster order, from pixel `start` on. */
+function scanLevelPiece(state: SweepState, k: number, start: number, capacity: number): { count: number; next: number } {
+  const { map, bits32, max, thresholds, levelTable, order } = state;
+  const data = map.data;
+  const lowest = thresholds[thresholds.length - 1];
+  const n = data.length;
+  let count = 0;
+  let i = start;
+  for (; i < n && count < capacity; i++) {
+    const v = data[i];
+    if (v >= lowest && v <= max && levelFromTable(v, bits32[i], levelTable, thresholds) === k) order[count++] = i;
+  }
+  return { count, next: i };
 }
 
 /** Pass 1 from scratch: N(τ_k) per level; stops after the first level whose ΔN exceeds `stopAbove`. */
 function countBlobs(state: SweepState, stopAbove: number): Int32Array {
-  const { thresholds, bucketStart, order, ctx } = state;
-  const levels = thresholds.length;
+  const levels = state.thresholds.length;
   resetUnionFind(state);
   const counts = new Int32Array(levels).fill(-1);
   let blobs = 0;
-  for (let k = 0; k < levels; k++) {
-    blobs += activateBucket(ctx, order, bucketStart[k], bucketStart[k + 1]);
+  forEachLevelRun(state, 0, levels - 1, (from, to, k, levelDone) => {
+    blobs += activateRun(state, from, to);
+    if (!levelDone) return true;
     counts[k] = blobs;
     state.builtLevel = k;
-    if (k > 0 && counts[k] - counts[k - 1] > stopAbove) break;
-  }
+    return !(k > 0 && counts[k] - counts[k - 1] > stopAbove);
+  });
   return counts;
 }
 
 /** The blobs at level k: rebuilds the union-find up to k (incrementally when possible), then measures. */
 function blobsAtLevel(state: SweepState, k: number, options: ResolvedTbdOptions): BlobColumns {
-  const { bucketStart, order, ctx } = state;
   if (state.builtLevel > k) resetUnionFind(state);
-  for (let level = state.builtLevel + 1; level <= k; level++) activateBucket(ctx, order, bucketStart[level], bucketStart[level + 1]);
-  state.builtLevel = k;
-  return measureBlobs(state.map, ctx, order, bucketStart[k + 1], options);
+  if (state.builtLevel < k) {
+    forEachLevelRun(state, state.builtLevel + 1, k, (from, to, level, levelDone) => {
+      activateRun(state, from, to);
+      if (levelDone) state.builtLevel = level;
+      return true;
+    });
+  }
+  return measureBlobs(state, k, options);
 }
 
 function resetUnionFind(state: SweepState): void {
   if (state.builtLevel < 0) return;
-  state.ctx.parent.fill(-1); // indexed by raster rank, so the added ids are scattered: clear all
-  state.ctx.added.fill(0);
+  state.added.fill(0); // parent words are rewritten when their pixel is added again
   state.builtLevel = -1;
-}
-
-interface SweepContext {
-  /** Active pixels (at or above the lowest threshold), one bit per image pixel. */
-  words: Uint32Array;
-  /** Pixels already added to the union-find in this pass, one bit per image pixel. */
-  added: Uint32Array;
-  wordRank: Int32Array;
-  parent: Int32Array;
-  size: Int32Array;
-  width: number;
-  height: number;
-  eight: boolean;
 }
 
 /**
@@ -389,12 +491,6 @@ function levelOf(v: number, thresholds: Float64Array, levelsPerLn: number): numb
   while (k > 0 && v >= thresholds[k - 1]) k--;
   while (k < last && v < thresholds[k]) k++;
   return k;
-}
-
-function popcount(word: number): number {
-  let v = word - ((word >>> 1) & 0x55555555);
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
 /**
@@ -423,12 +519,18 @@ function levelFromTable(v: number, bits: number, table: Uint16Array, thresholds:
   return k;
 }
 
-/** Union-find id of pixel p if it is active, else -1. */
-function activeId(ctx: SweepContext, p: number): number {
-  const word = ctx.words[p >>> 5];
-  const bit = p & 31;
-  if (((word >>> bit) & 1) === 0) return -1;
-  return ctx.wordRank[p >>> 5] + popcount(word & ((1 << bit) - 1));
+/** Root of pixel p's blob, with path halving (roots hold −size). */
+function findBlobRoot(parent: Int32Array, p: number): number {
+  let x = p;
+  let up = parent[x];
+  while (up >= 0) {
+    const grand = parent[up];
+    if (grand < 0) return up;
+    parent[x] = grand;
+    x = grand;
+    up = parent[x];
+  }
+  return x;
 }
 
 /**
@@ -437,13 +539,19 @@ function activeId(ctx: SweepContext, p: number): number {
  *
  * With 8-connectivity the eight neighbours form a ring in which consecutive members touch by an
  * edge, so two consecutive added neighbours are already in one blob: only the first neighbour of
- * each run of added ring members needs a union (at most four, usually one). An "added" bitset
- * answers the membership test without computing a union-find id.
+ * each run of added ring members needs a union (at most four, usually one). The "added" bitset
+ * answers the membership test.
  */
-function activateBucket(ctx: SweepContext, order: Int32Array, from: number, to: number): number {
-  const { parent, size, added, width, height, eight } = ctx;
+function activateRun(state: SweepState, from: number, to: number): number {
+  const { parent, added, order, eight } = state;
+  const { width, height } = state.map;
   // Ring order: NW, N, NE, E, SE, S, SW, W.
-  const ring = [-width - 1, -width, -width + 1, 1, width + 1, width, width - 1, -1];
+  const r0 = -width - 1;
+  const r1 = -width;
+  const r2 = -width + 1;
+  const r4 = width + 1;
+  const r5 = width;
+  const r6 = width - 1;
   // y = floor(p / width) by a multiplication: (p + ½)/width is ≥ ½/width away from an integer, far
   // more than the rounding error for p < 2^31, so the floor is exact (and cheaper than % and /).
   const invWidth = 1 / width;
@@ -452,9 +560,7 @@ function activateBucket(ctx: SweepContext, order: Int32Array, from: number, to: 
     const p = order[i];
     const y = Math.floor((p + 0.5) * invWidth);
     const x = p - y * width;
-    const id = activeId(ctx, p);
-    parent[id] = id;
-    size[id] = 1;
+    parent[p] = -1;
     added[p >>> 5] |= 1 << (p & 31);
     delta++;
     const left = x > 0;
@@ -487,20 +593,24 @@ function activateBucket(ctx: SweepContext, order: Int32Array, from: number, to: 
     if (mask === 0) continue;
     let unions = eight ? mask & ~(((mask << 1) | (mask >>> 7)) & 0xff) : mask;
     if (unions === 0) unions = 1; // all eight added: one ring, one union
-    let root = id;
-    for (let j = 0; j < 8; j++) {
-      if ((unions & (1 << j)) === 0) continue;
-      const other = findRoot(parent, activeId(ctx, p + ring[j]));
+    let root = p;
+    let rootSize = 1;
+    while (unions !== 0) {
+      const j = 31 - Math.clz32(unions & -unions);
+      unions &= unions - 1;
+      const offset = j === 0 ? r0 : j === 1 ? r1 : j === 2 ? r2 : j === 3 ? 1 : j === 4 ? r4 : j === 5 ? r5 : j === 6 ? r6 : -1;
+      const other = findBlobRoot(parent, p + offset);
       if (other === root) continue;
       // union by size
-      if (size[root] < size[other]) {
+      const otherSize = -parent[other];
+      if (rootSize < otherSize) {
         parent[root] = other;
-        size[other] += size[root];
         root = other;
       } else {
         parent[other] = root;
-        size[root] += size[other];
       }
+      rootSize += otherSize;
+      parent[root] = -rootSize;
       delta--;
     }
   }
@@ -518,62 +628,120 @@ function isAdded(added: Uint32Array, q: number): boolean {
   return ((added[q >>> 5] >>> (q & 31)) & 1) !== 0;
 }
 
-/** Area cut and centres (paper eqs. 4–6) for the blobs formed by order[0..added). */
-function measureBlobs(map: Image, ctx: SweepContext, order: Int32Array, added: number, options: ResolvedTbdOptions): BlobColumns {
+/** Per-blob sums, grown as blobs are met (their number is not known before the pass). */
+class BlobSums {
+  count = 0;
+  area = new Int32Array(64);
+  sumX = new Float64Array(64);
+  sumY = new Float64Array(64);
+  sumI = new Float64Array(64);
+  sumIX = new Float64Array(64);
+  sumIY = new Float64Array(64);
+  peak = new Float32Array(64);
+  peakPixel = new Int32Array(64);
+  edge = new Uint8Array(64);
+
+  add(): number {
+    if (this.count === this.area.length) {
+      const grow = <T extends Int32Array | Float64Array | Float32Array | Uint8Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.area = grow(this.area);
+      this.sumX = grow(this.sumX);
+      this.sumY = grow(this.sumY);
+      this.sumI = grow(this.sumI);
+      this.sumIX = grow(this.sumIX);
+      this.sumIY = grow(this.sumIY);
+      this.peak = grow(this.peak);
+      this.peakPixel = grow(this.peakPixel);
+      this.edge = grow(this.edge);
+    }
+    this.peak[this.count] = -Infinity;
+    return this.count++;
+  }
+}
+
+/** Blob index of each kept root: an open-addressing hash table (root pixel → index). */
+class RootIndex {
+  private keys = new Int32Array(1024).fill(-1);
+  private values = new Int32Array(1024);
+  private size = 0;
+
+  get(root: number): number {
+    const mask = this.keys.length - 1;
+    for (let h = Math.imul(root, 0x9e3779b1) >>> 0; ; h++) {
+      const k = this.keys[h & mask];
+      if (k === root) return this.values[h & mask];
+      if (k === -1) return -1;
+    }
+  }
+
+  set(root: number, value: number): void {
+    if (2 * (this.size + 1) > this.keys.length) this.rehash();
+    const mask = this.keys.length - 1;
+    let h = Math.imul(root, 0x9e3779b1) >>> 0;
+    while (this.keys[h & mask] !== -1) h++;
+    this.keys[h & mask] = root;
+    this.values[h & mask] = value;
+    this.size++;
+  }
+
+  private rehash(): void {
+    const { keys, values } = this;
+    this.keys = new Int32Array(keys.length * 2).fill(-1);
+    this.values = new Int32Array(keys.length * 2);
+    this.size = 0;
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== -1) this.set(keys[i], values[i]);
+  }
+}
+
+/** Area cut and centres (paper eqs. 4–6) for the blobs formed by levels 0..k (the union-find holds exactly these). */
+function measureBlobs(state: SweepState, k: number, options: ResolvedTbdOptions): BlobColumns {
+  const { map, parent, order } = state;
   const { data, width, height } = map;
-  const { parent, size } = ctx;
-  // Number the kept roots. size[] of a kept root temporarily holds its blob index as −1 − index
-  // (dropped roots keep their positive size), so no extra per-pixel array is needed; the sizes are
-  // restored at the end, leaving the union-find valid for a later, lower level (createTbdSweep).
-  let kept = 0;
-  const keptRoots: number[] = [];
-  for (let i = 0; i < added; i++) {
-    const id = activeId(ctx, order[i]);
-    if (parent[id] === id && size[id] >= options.aMin) {
-      size[id] = -1 - kept++;
-      keptRoots.push(id);
+  const sums = new BlobSums();
+  const index = new RootIndex();
+  const aMin = options.aMin;
+  // Pixels come in decreasing level, raster order within a level (the order of a full sort).
+  forEachLevelRun(state, 0, k, (from, to) => {
+    for (let i = from; i < to; i++) {
+      const p = order[i];
+      const root = findBlobRoot(parent, p);
+      if (-parent[root] < aMin) continue;
+      let b = index.get(root);
+      if (b < 0) {
+        b = sums.add();
+        index.set(root, b);
+      }
+      const v = data[p];
+      const x = p % width;
+      const y = (p - x) / width;
+      sums.area[b]++;
+      sums.sumX[b] += x;
+      sums.sumY[b] += y;
+      sums.sumI[b] += v;
+      sums.sumIX[b] += v * x;
+      sums.sumIY[b] += v * y;
+      // Ties keep the first seen: equal values share a level, so that is the first in raster order.
+      if (v > sums.peak[b]) {
+        sums.peak[b] = v;
+        sums.peakPixel[b] = p;
+      }
+      if (sums.edge[b] === 0) {
+        if (x === 0 || y === 0 || x === width - 1 || y === height - 1) sums.edge[b] = 1;
+        else if (!Number.isFinite(data[p - 1]) || !Number.isFinite(data[p + 1]) || !Number.isFinite(data[p - width]) || !Number.isFinite(data[p + width])) sums.edge[b] = 1;
+      }
     }
-  }
-  const area = new Int32Array(kept);
-  const sumX = new Float64Array(kept);
-  const sumY = new Float64Array(kept);
-  const sumI = new Float64Array(kept);
-  const sumIX = new Float64Array(kept);
-  const sumIY = new Float64Array(kept);
-  const peak = new Float32Array(kept).fill(-Infinity);
-  const peakPixel = new Int32Array(kept);
-  const edge = new Uint8Array(kept);
-  for (let i = 0; i < added; i++) {
-    const p = order[i];
-    const root = findRoot(parent, activeId(ctx, p));
-    const tag = size[root];
-    if (tag > 0) continue;
-    const b = -1 - tag;
-    const v = data[p];
-    const x = p % width;
-    const y = (p - x) / width;
-    area[b]++;
-    sumX[b] += x;
-    sumY[b] += y;
-    sumI[b] += v;
-    sumIX[b] += v * x;
-    sumIY[b] += v * y;
-    // Pixels come in decreasing level, raster order within a level: ties keep the first seen.
-    if (v > peak[b]) {
-      peak[b] = v;
-      peakPixel[b] = p;
-    }
-    if (edge[b] === 0) {
-      if (x === 0 || y === 0 || x === width - 1 || y === height - 1) edge[b] = 1;
-      else if (!Number.isFinite(data[p - 1]) || !Number.isFinite(data[p + 1]) || !Number.isFinite(data[p - width]) || !Number.isFinite(data[p + width])) edge[b] = 1;
-    }
-  }
+    return true;
+  });
 
-  for (let b = 0; b < kept; b++) size[keptRoots[b]] = area[b];
-
+  const kept = sums.count;
+  const { area, sumX, sumY, sumI, sumIX, sumIY, peak, peakPixel, edge } = sums;
   // Order by decreasing CNN peak (ties: raster order of the peak), so catalogues are deterministic.
-  const index = Array.from({ length: kept }, (_, i) => i);
-  index.sort((a, b) => peak[b] - peak[a] || peakPixel[a] - peakPixel[b]);
+  const sorted = Array.from({ length: kept }, (_, i) => i);
+  sorted.sort((a, b) => peak[b] - peak[a] || peakPixel[a] - peakPixel[b]);
   const out = {
     count: kept,
     x: new Float64Array(kept),
@@ -585,7 +753,7 @@ function measureBlobs(map: Image, ctx: SweepContext, order: Int32Array, added: n
     touchesEdge: new Uint8Array(kept),
   };
   for (let j = 0; j < kept; j++) {
-    const b = index[j];
+    const b = sorted[j];
     out.touchesEdge[j] = edge[b];
     const px = peakPixel[b] % width;
     const py = (peakPixel[b] - px) / width;
