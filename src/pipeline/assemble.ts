@@ -58,6 +58,7 @@ export function createAssembleStage(ctx: StageContext, options: AssembleOptions 
   const consumer = ctx.queue.consumer();
   let producer: MessageProducer | undefined;
   const announced = new RecentSet();
+  const transientFailures = new Map<string, number>();
 
   async function announce(event: CatalogueMessage): Promise<void> {
     await producer!.send(ctx.topics.catalogues, [{ key: event.imageId, value: encodeMessage('catalogue', event) }]);
@@ -93,9 +94,14 @@ export function createAssembleStage(ctx: StageContext, options: AssembleOptions 
     const sidecarKeys = listed.filter((o) => o.key.endsWith(suffix));
     if (sidecarKeys.length < plan.tileCount) return; // not complete yet; a later result triggers us
     if (announced.has(id)) return; // a duplicate result after this process assembled the image
+    // After a transient failure (dead-lettered), results sent before it do not start it again; a
+    // result sent later (a replay from the dead-letter topic) does.
+    const failedAt = transientFailures.get(id);
+    if (failedAt !== undefined && message.timestamp <= failedAt) return;
     try {
       const { value: { message: event } } = await withRetries(ctx.retry, () => assembleImage(ctx, result, options));
       announced.add(id);
+      transientFailures.delete(id);
       await announce(event);
       ctx.log(`assemble: ${result.imageId}: ${event.sources} source(s), latency ${((event.latencyMs ?? 0) / 1000).toFixed(1)} s`);
     } catch (err) {
@@ -104,6 +110,10 @@ export function createAssembleStage(ctx: StageContext, options: AssembleOptions 
       // tile outputs stay in storage and the dead-letter record keeps this result, so replaying
       // it assembles the image again; this process does not remember it as done.
       const transient = isRetriable(err);
+      if (transient) {
+        transientFailures.set(id, Date.now());
+        if (transientFailures.size > 100_000) transientFailures.delete(transientFailures.keys().next().value as string);
+      }
       const tries = (err as { attempts?: number }).attempts;
       const reason = transient ? 'retries-exhausted' : err instanceof FormatError ? 'corrupt-fits' : 'bad-image';
       await deadLetter(producer!, ctx.topics, 'assemble', reason, transient && tries ? new DeepSourceError(`after ${tries} attempt(s): ${errorText(err)}`) : err, message, result.imageId);
