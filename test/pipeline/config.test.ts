@@ -55,3 +55,18 @@ test('input keys may be s3:// URIs in other buckets', async () => {
   const ctx = contextFor(c, createLocalStore('/tmp'), createMemoryQueue(), () => {});
   expect(await inputObjects(ctx, c)).toEqual([{ bucket: 'in', key: 'a/one.fits' }, { bucket: 'other-bucket', key: 'b/two.fits' }]);
 });
+
+test('catalogueDb: the connection string only from the environment; rowCacheMiB checked', () => {
+  const base = { name: 'x', storage: { kind: 'local', root: '.' }, queue: { kind: 'memory' }, input: { bucket: 'in' }, output: { bucket: 'out' } };
+  const parse = (patch: Record<string, unknown>, e: Record<string, string> = env) => parsePipelineConfig({ ...base, ...patch }, 'f.yaml', e, '/tmp');
+  const c = parse({ catalogueDb: { kind: 'postgres', urlEnv: 'MY_DB', table: 'survey.sources' }, worker: { rowCacheMiB: 64 } }, { MY_DB: 'postgres://u:pw@h:5432/db' });
+  expect(c.catalogueDb).toEqual({ kind: 'postgres', url: 'postgres://u:pw@h:5432/db', urlEnv: 'MY_DB', table: 'survey.sources' });
+  expect(c.worker.rowCacheMiB).toBe(64);
+  expect(parse({ catalogueDb: { kind: 'postgres' } }, { DEEPSOURCE_DB_URL: 'postgres://h/db' }).catalogueDb?.url).toBe('postgres://h/db');
+  expect(parse({}).catalogueDb).toBeUndefined();
+  expect(() => parse({ catalogueDb: { kind: 'postgres' } }, {})).toThrow(/f.yaml: catalogueDb.urlEnv names environment variable DEEPSOURCE_DB_URL, which is not set/);
+  expect(() => parse({ catalogueDb: { kind: 'postgres', url: 'postgres://u:pw@h/db' } })).toThrow(/catalogueDb.url is not a known setting/);
+  expect(() => parse({ catalogueDb: { kind: 'mysql' } })).toThrow(/catalogueDb.kind must be postgres/);
+  expect(() => parse({ catalogueDb: { kind: 'postgres', table: 'x; drop' } }, { DEEPSOURCE_DB_URL: 'postgres://h/db' })).toThrow(/catalogueDb.table must be/);
+  expect(() => parse({ worker: { rowCacheMiB: -1 } })).toThrow(/worker.rowCacheMiB must be an integer >= 0/);
+});
