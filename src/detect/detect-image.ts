@@ -6,6 +6,11 @@
  * The CNN runs through a TileExecutor (the piscina pool or the serial path on a CnnRuntime); the
  * caller (CLI, pipeline wiring) picks it, so nothing here imports an SDK. `detectFitsImage` adds the
  * FITS read (header, WCS, beam) in front.
+ *
+ * Memory (issue 5): the image is read as rows on demand everywhere (noise sample, border std, CNN
+ * tiles, the catalogue's peak_flux/local_rms bands; row-source.ts), so a FITS file is never held
+ * whole: the stitched CNN map (4 bytes/pixel) is the only image-sized array, plus TBD's working set
+ * (tbd.ts). An image already in memory (the pipeline) goes through the same code as a RowSource.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -18,14 +23,15 @@ import { openFits } from '../fits/read';
 import { Wcs } from '../fits/wcs';
 import { beamFromHeader, beamSizeDeg } from '../fits/beam';
 import type { Beam, FitsHeader } from '../fits/types';
-import { runTiledInference } from '../tiling/stitch';
+import { runTiledInference, type RowSource } from '../tiling/stitch';
 import { resolveTilingOptions, type TilePlan } from '../tiling/plan';
 import type { TileExecutor } from '../tiling/pool';
 import type { ColumnTable } from '../catalogue/table';
 import type { Provenance } from '../catalogue/provenance';
 import { thresholdedBlobDetection, type TbdOptions, type TbdResult } from './tbd';
-import { catalogueRows, type NoiseModel, type PixelToSky } from './catalogue-rows';
+import { catalogueRowsFromSource, type NoiseModel, type PixelToSky } from './catalogue-rows';
 import { borderNoiseStd } from './local-rms';
+import { imageRowSource, sourceBorderNoiseStd, sourceNoiseSigma } from './row-source';
 import { beamAreaPx, scaleTunedTbd, type TbdScalingRequest } from './tbd-params';
 
 /**
@@ -60,6 +66,19 @@ export interface DetectImageResult {
   readonly noiseSigma: number;
   readonly plan: TilePlan | null;
   readonly seconds: { cnn: number; tbd: number; rows: number };
+  /** Where the CNN phase's time went (absent when the image had nothing to run the CNN on). */
+  readonly cnnDetail?: {
+    /** Seconds inside the runtime / in the tile function, summed over tiles (across workers). */
+    readonly inferSeconds: number;
+    readonly taskSeconds: number;
+    /** Main-thread seconds reading strips and cutting tiles, and stitching. */
+    readonly readSeconds: number;
+    readonly stitchSeconds: number;
+    /** Pixels the CNN processed, margins included. */
+    readonly pixelsProcessed: number;
+  };
+  /** Seconds estimating the normalisation noise (a strided pass over the rows). */
+  readonly noiseSeconds?: number;
 }
 
 /**
@@ -84,31 +103,47 @@ export async function detectImage(image: Image, options: DetectImageOptions): Pr
   if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 1 || height < 1 || data.length !== width * height) {
     throw new UserInputError(`image ${options.imageId}: expected a non-empty width × height image, got ${width}×${height} with ${data.length} pixels`);
   }
+  return detectRows(imageRowSource(image), options);
+}
+
+/**
+ * detectImage on an image read as rows on demand (a FITS file): the same steps, the same results,
+ * and never the whole image in memory.
+ */
+export async function detectRows(source: RowSource, options: DetectImageOptions): Promise<DetectImageResult> {
+  const { width, height } = source;
+  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 1 || height < 1) {
+    throw new UserInputError(`image ${options.imageId}: expected a non-empty width × height image, got ${width}×${height}`);
+  }
   const tiling = resolveTilingOptions({ tile: options.tile, overlap: options.overlap, workers: 0 }, { allowSerial: true });
   const noise = options.noise ?? { estimator: 'mad-local-rms' };
   if (noise.estimator !== 'mad-local-rms' && !(noise.sigma > 0 && Number.isFinite(noise.sigma))) {
     throw new UserInputError(`${noise.estimator} noise for image ${options.imageId} must be a positive number, got ${noise.sigma}`);
   }
-  const sigma = imageNoiseSigma(image);
+  const tn = performance.now();
+  const sigma = await sourceNoiseSigma(source);
 
   const t0 = performance.now();
   let cnn: Image;
   let plan: TilePlan | null = null;
+  let cnnDetail: DetectImageResult['cnnDetail'];
   if (Number.isFinite(sigma)) {
-    const result = await runTiledInference(image, {
+    const result = await runTiledInference(source, {
       imageId: options.imageId,
       noiseSigma: sigma,
       executor: options.executor,
       tiling,
       onTile: options.onTile,
+      // Blank input pixels never become sources: the CNN saw 0 there, TBD sees nothing (NaN).
+      maskBlanks: true,
     });
     cnn = result.output;
     plan = result.plan;
-    // Blank input pixels never become sources: the CNN saw 0 there, TBD sees nothing.
-    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) cnn.data[i] = NaN;
+    const { inferSeconds, taskSeconds, readSeconds, stitchSeconds, pixelsProcessed } = result;
+    cnnDetail = { inferSeconds, taskSeconds, readSeconds, stitchSeconds, pixelsProcessed };
   } else {
     // No spread (blank or constant image): nothing can be detected; the map is blank.
-    cnn = { data: new Float32Array(data.length).fill(NaN), width, height };
+    cnn = { data: new Float32Array(width * height).fill(NaN), width, height };
   }
   const t1 = performance.now();
   const tbd = thresholdedBlobDetection(cnn, options.tbd);
@@ -129,8 +164,8 @@ export async function detectImage(image: Image, options: DetectImageOptions): Pr
     threshold: tbd.sweep.threshold,
     level: tbd.sweep.chosenIndex,
   };
-  const table = catalogueRows({
-    image,
+  const table = await catalogueRowsFromSource({
+    source,
     cnn,
     blobs: tbd.blobs,
     imageId: options.imageId,
@@ -144,7 +179,16 @@ export async function detectImage(image: Image, options: DetectImageOptions): Pr
     },
   });
   const t3 = performance.now();
-  return { table, cnn, tbd, noiseSigma: sigma, plan, seconds: { cnn: (t1 - t0) / 1000, tbd: (t2 - t1) / 1000, rows: (t3 - t2) / 1000 } };
+  return {
+    table,
+    cnn,
+    tbd,
+    noiseSigma: sigma,
+    plan,
+    seconds: { cnn: (t1 - t0) / 1000, tbd: (t2 - t1) / 1000, rows: (t3 - t2) / 1000 },
+    ...(cnnDetail ? { cnnDetail } : {}),
+    noiseSeconds: (t0 - tn) / 1000,
+  };
 }
 
 /** Index of the tile whose core holds pixel (x, y). Tiles form a grid; cores partition the image. */
@@ -189,24 +233,24 @@ export function imageIdFromPath(path: string): string {
   return basename(path).replace(/\.gz$/i, '').replace(/\.(fits|fit|fts)$/i, '');
 }
 
-/** Reads a FITS image (NaN blanks, degenerate 3rd/4th axes dropped) and runs detectImage on it. */
+/**
+ * Runs detectImage on a FITS image (NaN blanks, degenerate 3rd/4th axes dropped), reading rows on
+ * demand: the file is never held whole (issue 5; the result equals detectHeaderedImage on the image
+ * read whole).
+ */
 export async function detectFitsImage(path: string, options: DetectFitsOptions): Promise<DetectFitsResult> {
   const file = await openFits(path);
-  let image: Image;
-  let header: FitsHeader;
   try {
-    header = file.header;
-    image = await file.readImage();
+    return await detectHeaderedRows(file, file.header, {
+      ...options,
+      imageId: options.imageId ?? imageIdFromPath(path),
+      where: path,
+      imageName: basename(path),
+      imageSha256: await sha256File(path),
+    });
   } finally {
     await file.close();
   }
-  return detectHeaderedImage(image, header, {
-    ...options,
-    imageId: options.imageId ?? imageIdFromPath(path),
-    where: path,
-    imageName: basename(path),
-    imageSha256: await sha256File(path),
-  });
 }
 
 export interface DetectHeaderedOptions extends DetectFitsOptions {
@@ -223,6 +267,11 @@ export interface DetectHeaderedOptions extends DetectFitsOptions {
  * decided here once, so `detect` and the pipeline make identical catalogues.
  */
 export async function detectHeaderedImage(image: Image, header: FitsHeader, options: DetectHeaderedOptions): Promise<DetectFitsResult> {
+  return detectHeaderedRows(imageRowSource(image), header, options);
+}
+
+/** detectHeaderedImage on an image read as rows on demand (detectFitsImage); identical results. */
+export async function detectHeaderedRows(source: RowSource, header: FitsHeader, options: DetectHeaderedOptions): Promise<DetectFitsResult> {
   const { where, imageName, imageSha256, beam: beamOption, tbdScaling, ...rest } = options;
   let wcs: Wcs | null = null;
   let wcsProblem: string | undefined;
@@ -232,16 +281,16 @@ export async function detectHeaderedImage(image: Image, header: FitsHeader, opti
     wcsProblem = (err as Error).message;
   }
   const beam = beamOption ?? beamFromHeader(header);
-  const noise = chooseNoise(image, header, options.noise ?? 'auto', where);
+  const noise = await chooseNoiseFromSource(source, header, options.noise ?? 'auto', where);
   let tbd = options.tbd;
   let scalingRecord: Record<string, number | string> = {};
   if (tbdScaling) {
-    const target = { imageAreaPx: image.width * image.height, beamAreaPx: beam && wcs ? beamAreaPx(beam, wcs.pixelScaleDeg()) : undefined };
+    const target = { imageAreaPx: source.width * source.height, beamAreaPx: beam && wcs ? beamAreaPx(beam, wcs.pixelScaleDeg()) : undefined };
     const scaled = scaleTunedTbd(options.tbd ?? {}, tbdScaling, target);
     tbd = scaled.options;
     scalingRecord = scaled.record;
   }
-  const result = await detectImage(image, {
+  const result = await detectRows(source, {
     ...rest,
     tbd,
     wcs,
@@ -265,17 +314,30 @@ export async function detectHeaderedImage(image: Image, header: FitsHeader, opti
 /** The noise behind SNR (CONTRACT.md): border std for DeepSource simulations (BORDERPX header or an explicit
  * border), MAD local rms otherwise. Shared by `detect` and the pipeline's assemble stage. */
 export function chooseNoise(image: Image, header: FitsHeader, choice: NonNullable<DetectFitsOptions['noise']>, path: string): DetectNoise {
-  let borderPx: number | undefined;
+  const borderPx = noiseBorderPx(header, choice);
+  if (typeof borderPx !== 'number') return borderPx;
+  return borderNoise(borderNoiseStd(image, borderPx), borderPx, path);
+}
+
+/** chooseNoise reading the border by strips; identical result. */
+export async function chooseNoiseFromSource(source: RowSource, header: FitsHeader, choice: NonNullable<DetectFitsOptions['noise']>, path: string): Promise<DetectNoise> {
+  const borderPx = noiseBorderPx(header, choice);
+  if (typeof borderPx !== 'number') return borderPx;
+  return borderNoise(await sourceBorderNoiseStd(source, borderPx), borderPx, path);
+}
+
+/** The border width to measure, or the noise model itself when no border is involved. */
+function noiseBorderPx(header: FitsHeader, choice: NonNullable<DetectFitsOptions['noise']>): number | DetectNoise {
   if (choice === 'auto') {
     const fromHeader = header.getNumber('BORDERPX');
     if (fromHeader === undefined || !(fromHeader > 0)) return { estimator: 'mad-local-rms' };
-    borderPx = fromHeader;
-  } else if ('borderPx' in choice) {
-    borderPx = choice.borderPx;
-  } else {
-    return choice;
+    return fromHeader;
   }
-  const sigma = borderNoiseStd(image, borderPx);
+  if ('borderPx' in choice) return choice.borderPx;
+  return choice;
+}
+
+function borderNoise(sigma: number, borderPx: number, path: string): DetectNoise {
   if (!(sigma > 0)) throw new UserInputError(`${path}: the ${borderPx}-px border has no noise to measure (std ${sigma}); use the MAD local rms instead`);
   return { estimator: 'border-std', sigma };
 }

@@ -50,6 +50,8 @@ export interface TiledInferenceOptions {
   onTile?: (done: number, total: number) => void;
   /** Called with each clamping note of the plan (tile or overlap larger than the image); show it. */
   onWarning?: (message: string) => void;
+  /** Output NaN where the input pixel is blank (see TileRequest.maskBlanks). Default false. */
+  maskBlanks?: boolean;
   /** Reuse this array (length width × height) as the output map. */
   output?: Float32Array;
 }
@@ -169,6 +171,7 @@ function requestFor(tile: Tile, pixels: Float32Array, options: TiledInferenceOpt
     core: tile.core,
     pixels,
     noiseSigma: options.noiseSigma,
+    ...(options.maskBlanks ? { maskBlanks: true } : {}),
   };
 }
 

@@ -25,6 +25,11 @@ export interface TileRequest {
   readonly pixels: Float32Array;
   /** Image-wide noise sigma used for normalisation (never a per-tile estimate). */
   readonly noiseSigma: number;
+  /**
+   * Set the output to NaN where the input pixel is blank (non-finite), so that blanks never become
+   * sources (detect does this; done here, the caller never needs the input pixels again).
+   */
+  readonly maskBlanks?: boolean;
 }
 
 /** Worker → main thread. `output` (core rows of the CNN map, row-major) is transferred. */
@@ -81,6 +86,7 @@ export async function runTileTask(runtime: CnnRuntime, request: TileRequest): Pr
     );
   }
   const output = cropCore(result.data, width, c.x0 - w.x0, c.y0 - w.y0, c.x1 - c.x0, c.y1 - c.y0);
+  if (request.maskBlanks) maskCoreBlanks(output, request.pixels, width, c.x0 - w.x0, c.y0 - w.y0, c.x1 - c.x0, c.y1 - c.y0);
   return {
     imageId: request.imageId,
     tileIndex: request.tileIndex,
@@ -89,6 +95,15 @@ export async function runTileTask(runtime: CnnRuntime, request: TileRequest): Pr
     inferSeconds,
     taskSeconds: (performance.now() - taskStarted) / 1000,
   };
+}
+
+/** output (the core, coreWidth wide) = NaN where the window's input pixel is not finite. */
+function maskCoreBlanks(output: Float32Array, pixels: Float32Array, stride: number, x0: number, y0: number, coreWidth: number, coreHeight: number): void {
+  for (let y = 0; y < coreHeight; y++) {
+    const src = (y + y0) * stride + x0;
+    const dst = y * coreWidth;
+    for (let x = 0; x < coreWidth; x++) if (!Number.isFinite(pixels[src + x])) output[dst + x] = NaN;
+  }
 }
 
 function cropCore(data: Float32Array, stride: number, x0: number, y0: number, width: number, height: number): Float32Array {
