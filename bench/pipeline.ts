@@ -33,6 +33,8 @@ import { saveModelDir } from '../src/model/save';
 import { createOnnxRuntime } from '../src/adapters/onnx-runtime';
 import { createSerialExecutor } from '../src/tiling/pool';
 import { detectFitsImage } from '../src/detect/detect-image';
+import { modelTbdOptions } from '../src/detect/tbd-params';
+import { tableLength } from '../src/catalogue/table';
 import { planTiles } from '../src/tiling/plan';
 import { parsePipelineConfig } from '../src/pipeline/config';
 import { createStore, runPipeline } from '../src/pipeline/wiring';
@@ -131,6 +133,7 @@ async function main(): Promise<void> {
   const services = { kafka: pidFrom(path.join(STATE, 'kafka', 'kafka.pid')), s3: pidFrom(path.join(STATE, 's3', 'versitygw.pid')) };
 
   let detectMpixPerS = Number(arg('detect-mpixps', 'NaN'));
+  const detectSources: number[] = [];
   // detect, one CNN thread, same images
   if (cases.has('detect')) {
     const load = loadAverage();
@@ -139,12 +142,19 @@ async function main(): Promise<void> {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let tiles = 0;
-    for (const f of files) tiles += (await detectFitsImage(f, { executor, tile, overlap: 16 })).plan?.tiles.length ?? 0;
+    // The model's tuned TBD exactly as `deepsource detect` and the pipeline apply it (tbd.json,
+    // rescaled per image), so the two catalogues, and the work behind them, are the same.
+    const tbd = modelTbdOptions(model, {});
+    for (const f of files) {
+      const r = await detectFitsImage(f, { executor, tile, overlap: 16, tbd: tbd.options, tbdScaling: tbd.scaling });
+      tiles += r.plan?.tiles.length ?? 0;
+      detectSources.push(tableLength(r.table));
+    }
     const s = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(cpu0);
     await runtime.dispose();
     detectMpixPerS = mpx / s;
-    console.log(JSON.stringify({ case: 'detect', ...common, seconds: s, mpixPerS: mpx / s, tilesPerS: tiles / s, cpuSeconds: cpu, cpuSecondsPerMpx: cpu / mpx, loadBefore: load, loadAfter: loadAverage() }));
+    console.log(JSON.stringify({ case: 'detect', ...common, sources: detectSources, seconds: s, mpixPerS: mpx / s, tilesPerS: tiles / s, cpuSeconds: cpu, cpuSecondsPerMpx: cpu / mpx, loadBefore: load, loadAfter: loadAverage() }));
   }
 
   for (const workers of [1, 2]) {
@@ -217,6 +227,9 @@ async function main(): Promise<void> {
       case: `pipeline-${workers}`, ...common, queue: queueKind, store: config.storage.kind, workerProcesses: workers,
       seconds: s, processingS: processing, startupS: s - processing, mpixPerS: mpx / processing, tilesPerS: tiles / processing, mpixPerSWall: mpx / s, ok: report.ok, failed: report.failed,
       vsDetect: mpx / processing / detectMpixPerS,
+      // Sources per image, in input order: equal to detect's when both ran.
+      sources: files.map((f) => report.events.find((e) => e.imageId === path.basename(f, '.fits'))?.sources ?? null),
+      sameSourcesAsDetect: detectSources.length === 0 ? null : files.every((f, i) => report.events.find((e) => e.imageId === path.basename(f, '.fits'))?.sources === detectSources[i]),
       latencyS: { min: latencies[0], median: latencies[Math.floor(latencies.length / 2)], max: latencies[latencies.length - 1] },
       // CPU seconds of this process (ingest + worker + assemble + its CNN thread), of the extra worker
       // processes, and of the broker and S3 server over the run; bytes read from the store (both
