@@ -105,11 +105,12 @@ describe('compact TBD sweep equals the previous implementation bit for bit', () 
     }
   });
 
-  test('default buffer: every active pixel up to 2^24, a quarter beyond', () => {
+  test('default buffer: every active pixel up to 2^24, then 2^24 or a sixteenth', () => {
     expect(defaultOrderCapacity(0)).toBe(1);
     expect(defaultOrderCapacity(1000)).toBe(1000);
     expect(defaultOrderCapacity(1 << 24)).toBe(1 << 24);
     expect(defaultOrderCapacity((1 << 24) + 1)).toBe(1 << 24);
-    expect(defaultOrderCapacity(263_000_000)).toBe(65_750_000);
+    expect(defaultOrderCapacity(263_000_000)).toBe(1 << 24);
+    expect(defaultOrderCapacity(2 ** 30)).toBe(2 ** 26);
   });
 });
