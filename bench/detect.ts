@@ -10,7 +10,7 @@
  *   npx tsc --outDir tmp/bench-detect --rootDir . --module node16 --moduleResolution node16 \
  *     --target es2022 --strict --skipLibCheck --esModuleInterop --resolveJsonModule --types node \
  *     bench/detect.ts src/tiling/tile-worker.ts src/adapters/onnx-runtime.ts
- *   node tmp/bench-detect/bench/detect.js compare [--image F.fits] [--model DIR] [--repeat N] [--skip-pybdsf]
+ *   node tmp/bench-detect/bench/detect.js compare [--image F.fits] [--model DIR] [--repeat N] [--skip-pybdsf] [--skip-cli]
  *   node tmp/bench-detect/bench/detect.js memory  [--size 16384] [--tile PX]
  *
  * Modes:
@@ -36,19 +36,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Random } from '../src/core/random';
 import type { Image } from '../src/core/image';
-import { thresholdedBlobDetection } from '../src/detect/tbd';
-import { readTunedTbdParams } from '../src/detect/tbd-params';
+import { detectFitsImage } from '../src/detect/detect-image';
+import { modelTbdOptions } from '../src/detect/tbd-params';
 import { openFits } from '../src/fits/read';
 import { formatHeaderBlocks } from '../src/fits/header';
 import { writeFitsImage } from '../src/fits/write';
-import { sinWcsCards, Wcs } from '../src/fits/wcs';
+import { sinWcsCards } from '../src/fits/wcs';
 import { beamCards } from '../src/fits/beam';
-import { buildDetectionTable } from '../src/catalogue/schema';
 import { writeCatalogue } from '../src/catalogue/write';
 import { FLOPS_PER_PIXEL, initialWeights } from '../src/model/network';
-import { estimateNoiseSigma } from '../src/model/normalise';
 import { saveModelDir } from '../src/model/save';
-import { DEFAULT_TILING_OPTIONS, createTilePool, resolveTilingOptions, runTiledInference, sampleRows } from '../src/tiling';
+import { DEFAULT_TILING_OPTIONS, createTilePool, resolveTilingOptions } from '../src/tiling';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const WORK = path.join(REPO, 'tmp', 'bench');
@@ -192,24 +190,15 @@ function ensureModel(requested: string | undefined): { dir: string; trained: boo
 // ---------------------------------------------------------------- one detection run
 
 /**
- * FITS (row strips) → noise from sampled rows → tiled CNN on the pool → TBD on the stitched map →
- * catalogue (pixel values read back by row strips, WCS) → Parquet. Phases are timed separately.
+ * The shipped path, as `deepsource detect` runs it: detectFitsImage (rows read on demand: noise
+ * sample, CNN tiles on the pool, TBD on the stitched map, peak_flux/local_rms from row bands) with
+ * the model's tbd.json applied as the CLI does (modelTbdOptions, per-image rescaling), then the
+ * Parquet catalogue. Phases are timed separately; CPU seconds are the whole process (all threads).
  */
 async function runDetection(file: string, modelDir: string, workers: number, tile: number | undefined, out: string): Promise<Record<string, unknown>> {
   const t0 = performance.now();
-  const lap = (() => {
-    let last = t0;
-    return () => {
-      const now = performance.now();
-      const s = (now - last) / 1000;
-      last = now;
-      return round(s);
-    };
-  })();
+  const cpu0 = process.cpuUsage();
   const tiling = resolveTilingOptions({ workers, tile });
-  const fits = await openFits(file);
-  const noiseSigma = estimateNoiseSigma(await sampleRows(fits));
-  const tOpen = lap();
   const pool = createTilePool({
     runtimeModule: path.join(__dirname, '..', 'src', 'adapters', 'onnx-runtime.js'),
     runtimeExport: 'createOnnxRuntime',
@@ -217,81 +206,67 @@ async function runDetection(file: string, modelDir: string, workers: number, til
     workers: tiling.workers,
     maxQueue: tiling.maxQueue,
   });
-  let cnn;
+  const tbd = modelTbdOptions(modelDir, {});
+  let result;
+  let peakRssAfterCnnMb = 0;
   try {
-    cnn = await runTiledInference(fits, { imageId: path.basename(file), noiseSigma, executor: pool, tiling });
+    result = await detectFitsImage(file, {
+      executor: pool,
+      tile: tiling.tile,
+      overlap: tiling.overlap,
+      tbd: tbd.options,
+      tbdScaling: tbd.scaling,
+      onTile: (done, total) => {
+        // High-water mark up to the end of the CNN phase (workers alive, map allocated, TBD not yet run).
+        if (done === total) peakRssAfterCnnMb = Math.round(process.resourceUsage().maxRSS / 1024);
+      },
+    });
   } finally {
     await pool.close();
   }
-  const tCnn = lap();
-  // High-water mark up to the end of the CNN phase (workers alive, map allocated, TBD not yet run).
-  const peakRssAfterCnnMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  // The model's tuned TBD parameters (tbd.json), as `deepsource detect` uses; else the defaults.
-  const tbd = thresholdedBlobDetection(cnn.output, readTunedTbdParams(modelDir) ?? {});
-  const tTbd = lap();
-  const blobs = tbd.blobs;
-  const peak = new Float64Array(blobs.count);
-  const ra = new Float64Array(blobs.count);
-  const dec = new Float64Array(blobs.count);
-  const wcs = Wcs.fromHeader(fits.header);
-  const byRow = Array.from({ length: blobs.count }, (_, i) => i).sort((a, b) => blobs.y[a] - blobs.y[b]);
-  const strip = 512;
-  for (let k = 0; k < byRow.length; ) {
-    const y0 = Math.floor(Math.round(blobs.y[byRow[k]]) / strip) * strip;
-    const y1 = Math.min(fits.height, y0 + strip);
-    const rows = await fits.readRows(y0, y1);
-    for (; k < byRow.length && Math.round(blobs.y[byRow[k]]) < y1; k++) {
-      const i = byRow[k];
-      const x = Math.min(fits.width - 1, Math.max(0, Math.round(blobs.x[i])));
-      peak[i] = rows[(Math.round(blobs.y[i]) - y0) * fits.width + x];
-      const sky = wcs.pixToSky(blobs.x[i], blobs.y[i]);
-      ra[i] = sky.ra;
-      dec[i] = sky.dec;
-    }
-  }
-  const table = buildDetectionTable(
-    {
-      image_id: path.basename(file),
-      x: blobs.x,
-      y: blobs.y,
-      ra_deg: ra,
-      dec_deg: dec,
-      peak_flux: peak,
-      local_rms: new Float64Array(blobs.count).fill(noiseSigma),
-      cnn_peak: blobs.cnnPeak,
-      area_px: blobs.area,
-    },
-    { modelName: path.basename(modelDir), noiseValue: noiseSigma },
-  );
-  await writeCatalogue(out, table, 'parquet');
-  const tCat = lap();
-  await fits.close();
+  const tWrite = performance.now();
+  await writeCatalogue(out, result.table, 'parquet');
+  const writeSeconds = (performance.now() - tWrite) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const seconds = (performance.now() - t0) / 1000;
-  const pixels = fits.width * fits.height;
+  const pixels = result.cnn.width * result.cnn.height;
+  const phases = result.seconds;
+  const detail = result.cnnDetail!;
+  const noise = result.noiseSeconds ?? 0;
   return {
-    width: fits.width,
-    height: fits.height,
+    width: result.cnn.width,
+    height: result.cnn.height,
     workers: tiling.workers,
     tile: tiling.tile,
     overlap: tiling.overlap,
-    tiles: cnn.plan.tiles.length,
+    tiles: result.plan?.tiles.length ?? 0,
     seconds: round(seconds),
+    cpu_seconds: round((cpu.user + cpu.system) / 1e6),
     mpix_per_s: round(pixels / seconds / 1e6, 2),
-    phases_s: { open_and_noise: tOpen, cnn_tiled: tCnn, tbd: tTbd, catalogue_write: tCat },
-    cnn_infer_s_summed_over_workers: round(cnn.inferSeconds),
-    // Tile function minus infer: normalisation (asinh) and cropping, in the workers.
-    worker_normalise_crop_s_summed: round(cnn.taskSeconds - cnn.inferSeconds),
-    main_read_cut_s: round(cnn.readSeconds),
-    main_stitch_s: round(cnn.stitchSeconds),
-    margin_overhead: round(cnn.pixelsProcessed / pixels - 1),
+    phases_s: {
+      // pool start, FITS header, file hash, border noise (the rest of detectFitsImage)
+      setup: round(seconds - writeSeconds - noise - phases.cnn - phases.tbd - phases.rows),
+      noise_sample: round(noise),
+      cnn_tiled: round(phases.cnn),
+      tbd: round(phases.tbd),
+      catalogue_rows: round(phases.rows),
+      catalogue_write: round(writeSeconds),
+    },
+    cnn_infer_s_summed_over_workers: round(detail.inferSeconds),
+    // Tile function minus infer: normalisation (asinh), cropping and blank masking, in the workers.
+    worker_normalise_crop_s_summed: round(detail.taskSeconds - detail.inferSeconds),
+    main_read_cut_s: round(detail.readSeconds),
+    main_stitch_s: round(detail.stitchSeconds),
+    margin_overhead: round(detail.pixelsProcessed / pixels - 1),
     // Effective: useful (image) pixels × FLOP per pixel / wall time of the tiled CNN phase.
-    cnn_gflops_effective: round((pixels * FLOPS_PER_PIXEL) / tCnn / 1e9, 1),
+    cnn_gflops_effective: round((pixels * FLOPS_PER_PIXEL) / phases.cnn / 1e9, 1),
     // Per worker inside onnxruntime: processed pixels (margins included) / time in infer().
-    cnn_gflops_per_worker_in_runtime: round((cnn.pixelsProcessed * FLOPS_PER_PIXEL) / cnn.inferSeconds / 1e9, 1),
-    detections: blobs.count,
-    tbd_threshold: tbd.sweep.threshold,
-    // TBD holds ~12 bytes per active pixel (src/detect/tbd.ts): the map's density drives its memory.
-    tbd_active_pixel_fraction: round(tbd.sweep.activePixels / pixels, 3),
+    cnn_gflops_per_worker_in_runtime: round((detail.pixelsProcessed * FLOPS_PER_PIXEL) / detail.inferSeconds / 1e9, 1),
+    detections: result.tbd.blobs.count,
+    tbd_options: { deltaMax: result.tbd.options.deltaMax, aMin: result.tbd.options.aMin, stopRule: result.tbd.options.stopRule },
+    tbd_threshold: result.tbd.sweep.threshold,
+    tbd_level: result.tbd.sweep.chosenIndex,
+    tbd_active_pixel_fraction: round(result.tbd.sweep.activePixels / pixels, 3),
     peak_rss_through_cnn_mb: peakRssAfterCnnMb,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
@@ -306,11 +281,11 @@ function runChild(mode: string[], label: string): Record<string, unknown> {
 
 // ---------------------------------------------------------------- other finders
 
-function timed(command: string, argv: string[], cwd: string): { seconds: number; peak_rss_mb: number; stdout: string } {
-  const result = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', command, ...argv], { cwd, encoding: 'utf8', maxBuffer: 1 << 26 });
-  const match = /__TIME__ ([\d.]+) (\d+)/.exec(result.stderr);
+function timed(command: string, argv: string[], cwd: string): { seconds: number; cpu_seconds: number; peak_rss_mb: number; stdout: string } {
+  const result = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M %U %S', command, ...argv], { cwd, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const match = /__TIME__ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(result.stderr);
   if (result.status !== 0 || !match) throw new Error(`${command} failed (${result.status}): ${result.stderr.slice(-2000)}`);
-  return { seconds: Number(match[1]), peak_rss_mb: Math.round(Number(match[2]) / 1024), stdout: result.stdout };
+  return { seconds: Number(match[1]), cpu_seconds: round(Number(match[3]) + Number(match[4]), 2), peak_rss_mb: Math.round(Number(match[2]) / 1024), stdout: result.stdout };
 }
 
 function runSextractor(file: string, pixels: number): Record<string, unknown> {
@@ -322,7 +297,7 @@ function runSextractor(file: string, pixels: number): Record<string, unknown> {
   ], dir);
   const detections = fs.readFileSync(path.join(dir, 'out.cat'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#')).length;
   fs.rmSync(dir, { recursive: true, force: true });
-  return { finder: 'source-extractor', seconds: r.seconds, mpix_per_s: round(pixels / r.seconds / 1e6, 2), peak_rss_mb: r.peak_rss_mb, detections };
+  return { finder: 'source-extractor', seconds: r.seconds, cpu_seconds: r.cpu_seconds, mpix_per_s: round(pixels / r.seconds / 1e6, 2), peak_rss_mb: r.peak_rss_mb, detections };
 }
 
 function runPybdsf(file: string, pixels: number): Record<string, unknown> {
@@ -337,7 +312,7 @@ function runPybdsf(file: string, pixels: number): Record<string, unknown> {
   const r = timed('python3', ['run.py', file], dir);
   fs.rmSync(dir, { recursive: true, force: true });
   const detections = Number(r.stdout.trim().split('\n').pop());
-  return { finder: 'pybdsf', seconds: r.seconds, mpix_per_s: round(pixels / r.seconds / 1e6, 2), peak_rss_mb: r.peak_rss_mb, detections };
+  return { finder: 'pybdsf', seconds: r.seconds, cpu_seconds: r.cpu_seconds, mpix_per_s: round(pixels / r.seconds / 1e6, 2), peak_rss_mb: r.peak_rss_mb, detections };
 }
 
 // ---------------------------------------------------------------- modes
@@ -377,13 +352,13 @@ async function main(): Promise<void> {
     // The shipped command (src/cli/commands/detect.ts on this pool), when built: whole process.
     const cli = path.join(REPO, 'dist', 'cli', 'commands', 'detect.js');
     const cliRuns: Record<number, number> = {};
-    if (fs.existsSync(cli)) {
+    if (fs.existsSync(cli) && !opts.has('skip-cli')) {
       for (const workers of [1, 2]) {
         const r = timed(process.execPath, [
           path.join(REPO, 'bin', 'deepsource.js'), 'detect', image, '--model', model.dir, '--workers', String(workers), '--out', out, '--quiet',
         ], REPO);
         cliRuns[workers] = r.seconds;
-        emit({ bench: 'detect', finder: 'deepsource-cli', ...common, workers, seconds: r.seconds, mpix_per_s: round(pixels / r.seconds / 1e6, 2), peak_rss_mb: r.peak_rss_mb });
+        emit({ bench: 'detect', finder: 'deepsource-cli', ...common, workers, seconds: r.seconds, cpu_seconds: r.cpu_seconds, mpix_per_s: round(pixels / r.seconds / 1e6, 2), peak_rss_mb: r.peak_rss_mb });
       }
     }
     const finders: Record<string, Record<string, unknown>> = {};
@@ -400,12 +375,19 @@ async function main(): Promise<void> {
       ...common,
       deepsource_1_worker_s: s1,
       deepsource_2_workers_s: s2,
+      deepsource_1_worker_cpu_s: runs[0].cpu_seconds,
+      deepsource_2_workers_cpu_s: runs[1].cpu_seconds,
+      phases_1_worker_s: runs[0].phases_s,
+      phases_2_workers_s: runs[1].phases_s,
+      cnn_gflops_effective_1_2: [runs[0].cnn_gflops_effective, runs[1].cnn_gflops_effective],
       deepsource_runs_per_config: repeat,
       speedup_1_to_2_workers: round(s1 / s2, 2),
       cli_1_worker_s: cliRuns[1] ?? null,
       cli_2_workers_s: cliRuns[2] ?? null,
       cnn_phase_speedup_1_to_2: round((runs[0].phases_s as { cnn_tiled: number }).cnn_tiled / (runs[1].phases_s as { cnn_tiled: number }).cnn_tiled, 2),
       sextractor_s: finders.sextractor.seconds,
+      sextractor_cpu_s: finders.sextractor.cpu_seconds,
+      pybdsf_cpu_s: finders.pybdsf?.cpu_seconds ?? null,
       deepsource_2w_vs_sextractor: round((finders.sextractor.seconds as number) / s2, 2),
       pybdsf_s: finders.pybdsf?.seconds ?? null,
       deepsource_2w_vs_pybdsf: finders.pybdsf ? round((finders.pybdsf.seconds as number) / s2, 2) : null,

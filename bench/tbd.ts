@@ -13,11 +13,15 @@
  *    CNN's output (most background pixels are 0 or tiny, so few pixels enter the sweep);
  *  - all-active: uniform noise in (0.5, 1], every pixel above the floor: the worst case for
  *    memory and time (the union-find runs over the whole image).
+ *  - a real CNN map saved by `deepsource detect --save-cnn MAP.fits`: pass the FITS path as CASE
+ *    (SIZE is then ignored), e.g. `node /tmp/bench-tbd/bench/tbd.js 0 3 tmp/bench/cnn4096.fits`;
+ *    TBD options as JSON in the 4th argument, e.g. '{"deltaMax":3200,"aMin":146}'.
  */
 import * as os from 'node:os';
 import { Random } from '../src/core/random';
 import type { Image } from '../src/core/image';
 import { thresholdedBlobDetection, type TbdOptions } from '../src/detect/tbd';
+import { openFits } from '../src/fits/read';
 
 function cnnLikeMap(size: number, seed: number): Image {
   const rng = new Random(seed);
@@ -89,12 +93,26 @@ function run(name: string, map: Image, options: TbdOptions, repeats: number): vo
   );
 }
 
-const size = Number(process.argv[2] ?? 4096);
-const repeats = Number(process.argv[3] ?? 3);
-const only = process.argv[4]; // optional: one case name, e.g. cnn-like (memory runs at 16384²)
-if (!only || only === 'cnn-like') {
-  const map = cnnLikeMap(size, 1);
-  run('cnn-like', map, {}, repeats);
-  if (!only) run('cnn-like first-exceed', map, { stopRule: 'first-exceed' }, repeats);
+async function main(): Promise<void> {
+  const size = Number(process.argv[2] ?? 4096);
+  const repeats = Number(process.argv[3] ?? 3);
+  const only = process.argv[4]; // optional: one case name, e.g. cnn-like (memory runs at 16384²), or a FITS map
+  if (only && /\.fits?$/i.test(only)) {
+    const file = await openFits(only);
+    const map = await file.readImage();
+    await file.close();
+    run(only, map, JSON.parse(process.argv[5] ?? '{}') as TbdOptions, repeats);
+    return;
+  }
+  if (!only || only === 'cnn-like') {
+    const map = cnnLikeMap(size, 1);
+    run('cnn-like', map, {}, repeats);
+    if (!only) run('cnn-like first-exceed', map, { stopRule: 'first-exceed' }, repeats);
+  }
+  if (!only || only === 'all-active') run('all-active', allActiveMap(size, 2), {}, repeats);
 }
-if (!only || only === 'all-active') run('all-active', allActiveMap(size, 2), {}, repeats);
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench/tbd: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -14,14 +14,13 @@
  * makes the tile seams vanish before TBD sees the map, so a source on a seam is one blob and is
  * found exactly once (test/tiling/catalogue.test.ts).
  *
- * Measured (bench/detect.ts memory, 2 workers, 512-px tiles): peak RSS up to the end of the CNN
- * phase is ~485 MB at 4096² and ~1.56 GB at 16384² (the difference is the output map; workers and
- * strips do not grow with the image; 1024-px tiles: ~990 MB at 4096²). TBD then adds its own
- * working set, ~12 bytes per pixel above its lowest sweep level (src/detect/tbd.ts). The maps of
- * both the untrained network (61 % of pixels) and the shipped 'natural' model (98 %: its background
- * output is small but positive) are dense, so the 16384² run peaks at 3.2 GB and 4.3 GB: over the
- * 3 GB target because of TBD's working set, not the tiling. A TBD floor (sweep only pixels that can
- * matter for τ*) or a band-streaming multi-level labelling would be the fix.
+ * Measured (bench/detect.ts memory, 2 workers, 512-px tiles, shipped 'natural' model): peak RSS up
+ * to the end of the CNN phase is ~0.52 GB at 4096² and ~1.56 GB at 16384² (the difference is the
+ * output map; workers and strips do not grow with the image; 1024-px tiles: more per worker). TBD
+ * then adds a bounded working set, 4 bytes per map pixel plus an order buffer of at most
+ * max(64 MB, active/16 × 4 B) (src/detect/tbd.ts), and detect reads the FITS file by rows
+ * (src/detect/row-source.ts), so the 16384² run peaks at ~2.6 GiB whatever the map's density.
+ * docs/LARGE_IMAGES.md has the figures.
  */
 import type { Image } from '../core/image';
 import { DeepSourceError } from '../core/errors';
