@@ -197,3 +197,29 @@ describe('sampleRows', () => {
     expect(Array.from(sample.data.subarray(100, 200))).toEqual(Array.from(image.data.subarray(1000, 1100)));
   });
 });
+
+describe('maskBlanks (issue 5: detect masks blanks in the tile function, not with a whole-image pass)', () => {
+  test('NaN exactly where the input is blank, on every tile (the tile function, which the pool runs too); untouched without the flag', async () => {
+    const image = syntheticImage(150, 97, 21);
+    const blank = new Set<number>();
+    for (let i = 0; i < image.data.length; i += 37) {
+      image.data[i] = i % 2 ? NaN : Infinity;
+      blank.add(i);
+    }
+    const run = async (maskBlanks: boolean) => {
+      const runtime = await createConvRuntime('');
+      return runTiledInference(recordingSource(image), { imageId: 'm', noiseSigma: SIGMA, executor: createSerialExecutor(runtime), tiling: { tile: 64, overlap: 16 }, maskBlanks });
+    };
+    const masked = await run(true);
+    const plain = await run(false);
+    expect(masked.plan.tiles.length).toBeGreaterThan(4);
+    for (let i = 0; i < image.data.length; i++) {
+      if (blank.has(i)) {
+        expect(masked.output.data[i]).toBeNaN();
+        expect(Number.isFinite(plain.output.data[i])).toBe(true); // the CNN saw 0 there
+      } else {
+        expect(masked.output.data[i]).toBe(plain.output.data[i]);
+      }
+    }
+  });
+});
