@@ -274,8 +274,8 @@ function storedTileExecutor(store: ObjectStore, ctx: StageContext, imageId: stri
       if (sha !== meta.sha256) throw new DeepSourceError(`${imageId} tile ${request.tileIndex}: output checksum ${sha} differs from the recorded ${meta.sha256}`, { retriable: false });
       const expected = (c.x1 - c.x0) * (c.y1 - c.y0);
       if (bytes.byteLength !== expected * 4) throw new DeepSourceError(`${imageId} tile ${request.tileIndex}: ${bytes.byteLength} bytes, expected ${expected * 4}`);
-      const output = new Float32Array(expected);
-      new Uint8Array(output.buffer).set(bytes);
+      // A view of the fetched bytes when aligned (they are ours alone), else one copy.
+      const output = bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, expected) : new Float32Array(bytes.slice().buffer, 0, expected);
       return { imageId, tileIndex: request.tileIndex, core: c, output, inferSeconds: meta.metrics.inferenceMs / 1000, taskSeconds: meta.metrics.inferenceMs / 1000 };
     },
     async close() {},

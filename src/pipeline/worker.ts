@@ -42,13 +42,15 @@ export interface WorkerOptions {
   /** Names this worker in the per-tile metrics. */
   workerId?: string;
   /**
-   * Bytes of decoded row bands kept for the next tiles of the same band (row-cache.ts); default
-   * DEFAULT_ROW_CACHE_BYTES, 0 = fetch every tile's rows.
+   * Bytes of decoded row bands kept for the next tiles of the same band (row-cache.ts); 0 = fetch
+   * every tile's rows. Default: DEFAULT_ROW_CACHE_BYTES, or 32 MiB per message in flight if more
+   * (each partition consumed at once has one band in use: a 1024-px tile band of a 4096-px-wide
+   * image is ≈ 14 MB, of an 8192-px one ≈ 28 MB).
    */
   rowCacheBytes?: number;
 }
 
-/** Room for four 4096-px-wide bands of 1024-px tiles with 16-px overlap (17 MB each) and more. */
+/** Room for nine 4096-px-wide bands of 1024-px tiles with 16-px overlap (≈ 14 MB each). */
 export const DEFAULT_ROW_CACHE_BYTES = 128 * 1024 * 1024;
 
 /** Samples behind the per-tile noise_rms metric: ~2¹⁶ finite pixels, odd stride (no column aliasing). */
@@ -80,7 +82,8 @@ export function createWorkerStage(ctx: StageContext, options: WorkerOptions): St
   const workerId = options.workerId ?? `${os.hostname()}-${process.pid}`;
   // Opened images by version; the byte source holds no handle (ranged GETs), so nothing to close.
   const headers = new Map<string, FitsImageFile>();
-  const rowCache = new RowBandCache(options.rowCacheBytes ?? DEFAULT_ROW_CACHE_BYTES);
+  const maxInFlight = options.maxInFlight ?? Math.max(1, options.executor.capacity);
+  const rowCache = new RowBandCache(options.rowCacheBytes ?? Math.max(DEFAULT_ROW_CACHE_BYTES, maxInFlight * 32 * 1024 * 1024));
   let producer: MessageProducer | undefined;
 
   async function computeTile(work: TileWorkMessage, context: HandlerContext): Promise<{ sidecar: Omit<TileSidecar, 'metrics'> & { metrics: Omit<TileMetrics, 'attempts' | 'queueWaitMs'> } }> {
@@ -109,11 +112,17 @@ export function createWorkerStage(ctx: StageContext, options: WorkerOptions): St
     const width = w.x1 - w.x0;
     const pixels = new Float32Array(width * (w.y1 - w.y0));
     for (let y = 0; y < w.y1 - w.y0; y++) pixels.set(rows.subarray(y * fits.width + w.x0, y * fits.width + w.x1), y * width);
-    // Noise rms of the tile's own core pixels (a metric only; the CNN uses the image-wide sigma).
-    const coreRaw = new Float32Array((c.x1 - c.x0) * (c.y1 - c.y0));
-    const ww = w.x1 - w.x0;
-    for (let y = c.y0; y < c.y1; y++) coreRaw.set(pixels.subarray((y - w.y0) * ww + (c.x0 - w.x0), (y - w.y0) * ww + (c.x1 - w.x0)), (y - c.y0) * (c.x1 - c.x0));
-    const noiseRms = madSigma(coreRaw, metricStride(coreRaw.length));
+    // Noise rms of the tile's own core pixels (a metric only; the CNN uses the image-wide sigma):
+    // the MAD of every stride-th core pixel in row-major order, read in place.
+    const coreWidth = c.x1 - c.x0;
+    const coreCount = coreWidth * (c.y1 - c.y0);
+    const stride = metricStride(coreCount);
+    const sample = new Float32Array(Math.ceil(coreCount / stride));
+    for (let k = 0, i = 0; i < coreCount; i += stride, k++) {
+      const y = Math.floor(i / coreWidth);
+      sample[k] = pixels[(c.y0 - w.y0 + y) * width + (c.x0 - w.x0) + (i - y * coreWidth)];
+    }
+    const noiseRms = madSigma(sample);
     await context.heartbeat();
     const request: TileRequest = { imageId: work.imageId, tileIndex: work.tile.index, window: w, core: c, pixels, noiseSigma: work.noiseSigma };
     const started = performance.now();
@@ -212,7 +221,7 @@ export function createWorkerStage(ctx: StageContext, options: WorkerOptions): St
       await consumer.start({
         topics: [ctx.topics.tileWork],
         groupId: `${ctx.groupPrefix}.worker`,
-        maxInFlight: options.maxInFlight ?? Math.max(1, options.executor.capacity),
+        maxInFlight,
         handler: handle,
       });
     },

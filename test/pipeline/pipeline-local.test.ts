@@ -21,6 +21,8 @@ import { detectFitsImage } from '../../src/detect/detect-image';
 import { testExecutor, testFitsImage } from './fixtures';
 import { meteredStore } from '../../src/adapters/metered-store';
 import { planTiles } from '../../src/tiling/plan';
+import { readFitsImage } from '../../src/fits/read';
+import { madSigma } from '../../src/core/stats';
 
 jest.setTimeout(120_000);
 
@@ -90,6 +92,14 @@ test('local pipeline: catalogues equal detect, poison is dead-lettered, metrics 
     for (const c of ['inference_ms', 'queue_wait_ms', 'noise_rms', 'max_cnn']) {
       expect(Array.from(metrics.columns[c] as Float64Array).every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
     }
+    // noise_rms is the MAD sigma of the tile core's raw pixels (cores this small are not subsampled).
+    const image = (await readFitsImage(file)).image;
+    reference.plan!.tiles.forEach((t, i) => {
+      const core: number[] = [];
+      for (let y = t.core.y0; y < t.core.y1; y++) for (let x = t.core.x0; x < t.core.x1; x++) core.push(image.data[y * image.width + x]);
+      expect(core.length).toBeLessThan(1 << 16);
+      expect((metrics.columns.noise_rms as Float64Array)[i]).toBeCloseTo(madSigma(Float32Array.from(core)), 12);
+    });
   }
   await executor.close();
 });
