@@ -213,6 +213,18 @@ function emptyResult(options: ResolvedTbdOptions, thresholds = new Float64Array(
 export interface TbdInternals {
   /** Most pixels held at once in the level-sorted order buffer (default: defaultOrderCapacity). */
   orderCapacity?: number;
+  /** Rows per band of the banded count pass; 0: one pass over the whole map (default: defaultBandRows). */
+  bandRows?: number;
+}
+
+/**
+ * Rows per band for the banded count pass (countBlobsBanded): bands of about 2^18 pixels (a 1 MB
+ * union-find that stays in cache), at least 32 rows so that band edges stay a small share of the
+ * pixels; 0 (one pass over the whole map) for maps under 2^20 pixels or of fewer than two bands.
+ */
+export function defaultBandRows(width: number, height: number): number {
+  const rows = Math.max(32, Math.ceil((1 << 18) / Math.max(1, width)));
+  return width * height >= 1 << 20 && height >= 2 * rows ? rows : 0;
 }
 
 /**
@@ -231,7 +243,7 @@ export function tbdCore(map: Image, options: ResolvedTbdOptions, internals: TbdI
   if (state === null) return emptyResult(options);
   // Pass 1: N(τ_k) for every level. The authors' rule can stop at the first level that exceeds Δmax.
   const stopAbove = options.stopRule === 'first-exceed' ? options.deltaMax : Infinity;
-  const counts = countBlobs(state, stopAbove);
+  const counts = countLevels(state, stopAbove, internals);
   const chosen = chooseLevel(counts, options.deltaMax, options.stopRule);
   return {
     blobs: blobsAtLevel(state, chosen, options),
@@ -262,7 +274,7 @@ export function createTbdSweep(
   checkImage(map);
   const base = resolveTbdOptions(sweepOptions);
   const state = prepareSweep(map, base, internals);
-  const counts = state === null ? new Int32Array(0) : countBlobs(state, Infinity);
+  const counts = state === null ? new Int32Array(0) : countLevels(state, Infinity, internals);
   return {
     thresholds: state === null ? new Float64Array(0) : state.thresholds,
     counts,
@@ -303,19 +315,53 @@ interface SweepState {
   readonly thresholds: Float64Array;
   readonly levelTable: Uint16Array;
   /** bucketStart[k] = active pixels at levels < k; bucketStart[levels] = active. */
+  /** Filled by prepareSweep, or by the banded count pass (which sees every pixel anyway). */
   readonly bucketStart: Int32Array;
-  readonly active: number;
+  active: number;
   /** parent[p] ≥ 0: p's parent; < 0: p is a root of −parent[p] pixels. Valid only where `added`. */
   readonly parent: Int32Array;
   /** Pixels already added to the union-find, one bit per map pixel. */
   readonly added: Uint32Array;
-  /** Level-sorted pixel indices, a window of the full activation order. */
-  readonly order: Int32Array;
+  /** Level-sorted pixel indices, a window of the full activation order (allocated with the histogram). */
+  order: Int32Array;
   /** Levels lo..hi sit complete in `order` (from offset 0), or lo = −1. */
   cached: { lo: number; hi: number };
   readonly eight: boolean;
   /** The union-find holds exactly levels 0..builtLevel (−1: empty). */
   builtLevel: number;
+  /** Banded count pass only (else null): see countBlobsBanded. */
+  readonly seam: SeamTracking | null;
+}
+
+/**
+ * For one band of the banded count pass: which of its rows are band edges (their pixels are
+ * vertices of the seam graph), each root's seam vertex (−1: none), and the edges emitted when two
+ * components that both hold a seam vertex merge.
+ */
+interface SeamTracking {
+  /** Seam-graph row slot of each band row, −1 for an inner row. */
+  readonly rowSlot: Int32Array;
+  /** At a root: a seam vertex of its component, or −1. */
+  readonly rep: Int32Array;
+  readonly edges: EdgeList;
+}
+
+/** Growable list of (a, b, level) triples. */
+class EdgeList {
+  data = new Int32Array(3 * 1024);
+  length = 0;
+
+  push(a: number, b: number, level: number): void {
+    if (3 * this.length + 3 > this.data.length) {
+      const grown = new Int32Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    const at = 3 * this.length++;
+    this.data[at] = a;
+    this.data[at + 1] = b;
+    this.data[at + 2] = level;
+  }
 }
 
 /** Scans the map, builds the levels and the per-level pixel counts. null: nothing to sweep. */
@@ -338,33 +384,52 @@ function prepareSweep(map: Image, options: ResolvedTbdOptions, internals: TbdInt
   if (levels === 0) return null;
   const lowest = thresholds[levels - 1];
 
-  // Histogram of active pixels by sweep level (the counting sort's first half).
+  // Histogram of active pixels by sweep level (the counting sort's first half); the banded count
+  // pass makes it on its way instead.
   const bucketStart = new Int32Array(levels + 1);
   const levelTable = levelLookupTable(thresholds, options.levelsPerDecade / Math.LN10);
   const bits32 = new Uint32Array(data.buffer, data.byteOffset, n);
-  for (let i = 0; i < n; i++) {
-    const v = data[i];
-    if (v >= lowest && v <= max) bucketStart[levelFromTable(v, bits32[i], levelTable, thresholds) + 1]++;
-  }
-  for (let k = 0; k < levels; k++) bucketStart[k + 1] += bucketStart[k];
-  const active = bucketStart[levels];
-  const requested = internals.orderCapacity;
-  const capacity = requested !== undefined ? Math.max(1, Math.floor(requested)) : defaultOrderCapacity(active);
-  return {
+  const state: SweepState = {
     map,
     bits32,
     max,
     thresholds,
     levelTable,
     bucketStart,
-    active,
+    active: 0,
     parent: new Int32Array(n),
     added: new Uint32Array((n + 31) >>> 5),
-    order: new Int32Array(Math.min(capacity, Math.max(1, active))),
+    order: new Int32Array(0),
     cached: { lo: -1, hi: -1 },
     eight: options.connectivity === 8,
     builtLevel: -1,
+    seam: null,
   };
+  if (bandRowsFor(internals, width, height) === 0) {
+    for (let i = 0; i < n; i++) {
+      const v = data[i];
+      if (v >= lowest && v <= max) bucketStart[levelFromTable(v, bits32[i], levelTable, thresholds) + 1]++;
+    }
+    finishHistogram(state, internals);
+  }
+  return state;
+}
+
+/** bucketStart from per-level counts (in bucketStart[k + 1]) to prefix sums; sizes the order buffer. */
+function finishHistogram(state: SweepState, internals: TbdInternals): void {
+  const { bucketStart } = state;
+  const levels = bucketStart.length - 1;
+  for (let k = 0; k < levels; k++) bucketStart[k + 1] += bucketStart[k];
+  state.active = bucketStart[levels];
+  const requested = internals.orderCapacity;
+  const capacity = requested !== undefined ? Math.max(1, Math.floor(requested)) : defaultOrderCapacity(state.active);
+  state.order = new Int32Array(Math.min(capacity, Math.max(1, state.active)));
+}
+
+/** Rows per band of the count pass for this map, 0 for one pass over the whole map. */
+function bandRowsFor(internals: TbdInternals, width: number, height: number): number {
+  const rows = internals.bandRows !== undefined ? Math.max(0, Math.floor(internals.bandRows)) : defaultBandRows(width, height);
+  return rows >= height ? 0 : rows;
 }
 
 /**
@@ -449,6 +514,173 @@ function scanLevelPiece(state: SweepState, k: number, start: number, capacity: n
   return { count, next: i };
 }
 
+/** N(τ_k) per level: the banded pass when the map is large enough (same counts), else countBlobs. */
+function countLevels(state: SweepState, stopAbove: number, internals: TbdInternals): Int32Array {
+  const bandRows = bandRowsFor(internals, state.map.width, state.map.height);
+  if (bandRows === 0) return countBlobs(state, stopAbove);
+  const counts = countBlobsBanded(state, bandRows);
+  finishHistogram(state, internals);
+  // As countBlobs reports them: levels after the first ΔN > stopAbove are not counted (-1).
+  for (let k = 1; k < counts.length; k++) {
+    if (counts[k] - counts[k - 1] > stopAbove) {
+      counts.fill(-1, k + 1);
+      break;
+    }
+  }
+  return counts;
+}
+
+/**
+ * N(τ_k) for every level, band by band (cache-friendly: the global union-find of a 4096² map is
+ * 64 MB and each level touches it all over; a band's is ~1 MB). Exact, by the spanning-forest
+ * argument: the components at level k of the whole map are the bands' components joined across
+ * band edges, and only the band-edge pixels ("seam vertices") take part in the joining.
+ *
+ * Each band runs the same level-ordered union-find as countBlobs, giving its own N_b(τ_k). Each of
+ * its components remembers one seam vertex it holds; when two components that both hold one merge
+ * at level k, the band emits the edge (vertex, vertex, k). These edges connect two seam vertices at
+ * level k exactly when the band does (induction over the band's merges). A union-find over the seam
+ * vertices then takes, level by level, the emitted edges and the cross-band pixel pairs (active at
+ * max(level a, level b)); the joins it makes beyond the emitted edges are the merges of components
+ * across bands, so
+ *   N(τ_k) = Σ_b N_b(τ_k) − (seam unions that succeed up to k − edges emitted up to k).
+ * The global union-find is left empty (builtLevel −1): blobsAtLevel rebuilds it to τ* only. The
+ * bands' level histograms add up to the whole map's (state.bucketStart, raw counts; the caller
+ * finishes it).
+ */
+function countBlobsBanded(state: SweepState, bandRows: number): Int32Array {
+  const { map, thresholds, levelTable, bits32, max, eight } = state;
+  const { width, height, data } = map;
+  const levels = thresholds.length;
+  const lowest = thresholds[levels - 1];
+  const bands = Math.ceil(height / bandRows);
+
+  // Seam vertices: the first row of every band but the first, the last row of every band but the last.
+  const rowSlot = new Int32Array(height).fill(-1);
+  let slots = 0;
+  for (let b = 0; b < bands; b++) {
+    const y0 = b * bandRows;
+    const y1 = Math.min(height, y0 + bandRows);
+    if (b > 0 && rowSlot[y0] < 0) rowSlot[y0] = slots++;
+    if (b < bands - 1 && rowSlot[y1 - 1] < 0) rowSlot[y1 - 1] = slots++;
+  }
+
+  const edges = new EdgeList();
+  const emitted = new Float64Array(levels);
+  const bandDelta = new Float64Array(levels);
+  const bandPixels = bandRows * width;
+  const parent = new Int32Array(bandPixels);
+  const added = new Uint32Array(((bandPixels + 31) >>> 5) + 1);
+  const order = new Int32Array(bandPixels);
+  const rep = new Int32Array(bandPixels);
+  const localSlot = new Int32Array(bandRows);
+  const bucket = new Int32Array(levels + 1);
+  // Levels ≤ 10000 (resolveTbdOptions), so 0xffff is free to mark an inactive pixel.
+  const levelOfPixel = new Uint16Array(bandPixels);
+  const INACTIVE = 0xffff;
+  for (let b = 0; b < bands; b++) {
+    const y0 = b * bandRows;
+    const y1 = Math.min(height, y0 + bandRows);
+    const n = (y1 - y0) * width;
+    const offset = y0 * width;
+    // Counting sort of the band's active pixels by level (raster order within a level).
+    bucket.fill(0);
+    for (let i = 0; i < n; i++) {
+      const v = data[offset + i];
+      if (v >= lowest && v <= max) {
+        const k = levelFromTable(v, bits32[offset + i], levelTable, thresholds);
+        levelOfPixel[i] = k;
+        bucket[k + 1]++;
+      } else {
+        levelOfPixel[i] = INACTIVE;
+      }
+    }
+    for (let k = 0; k < levels; k++) {
+      state.bucketStart[k + 1] += bucket[k + 1]; // the whole map's histogram, for the rebuild to τ*
+      bucket[k + 1] += bucket[k];
+    }
+    const fill = bucket.slice(0, levels);
+    for (let i = 0; i < n; i++) {
+      const k = levelOfPixel[i];
+      if (k !== INACTIVE) order[fill[k]++] = i;
+    }
+    added.fill(0);
+    for (let y = 0; y < y1 - y0; y++) localSlot[y] = rowSlot[y0 + y];
+    const before = edges.length;
+    const band: SweepState = {
+      map: { data: data.subarray(offset, offset + n), width, height: y1 - y0 },
+      bits32,
+      max,
+      thresholds,
+      levelTable,
+      bucketStart: bucket,
+      active: bucket[levels],
+      parent,
+      added,
+      order,
+      cached: { lo: -1, hi: -1 },
+      eight,
+      builtLevel: -1,
+      seam: { rowSlot: localSlot, rep, edges },
+    };
+    for (let k = 0; k < levels; k++) bandDelta[k] += activateRun(band, bucket[k], bucket[k + 1], k);
+    for (let e = before; e < edges.length; e++) emitted[edges.data[3 * e + 2]]++;
+  }
+
+  // Cross-band pixel pairs: band b's last row against band b + 1's first row.
+  for (let b = 0; b + 1 < bands; b++) {
+    const yb = (b + 1) * bandRows - 1;
+    const upper = yb * width;
+    const lower = upper + width;
+    for (let x = 0; x < width; x++) {
+      const v = data[upper + x];
+      if (!(v >= lowest && v <= max)) continue;
+      const levelA = levelFromTable(v, bits32[upper + x], levelTable, thresholds);
+      for (let dx = eight ? -1 : 0; dx <= (eight ? 1 : 0); dx++) {
+        const xx = x + dx;
+        if (xx < 0 || xx >= width) continue;
+        const w = data[lower + xx];
+        if (!(w >= lowest && w <= max)) continue;
+        const levelB = levelFromTable(w, bits32[lower + xx], levelTable, thresholds);
+        edges.push(rowSlot[yb] * width + x, rowSlot[yb + 1] * width + xx, levelA > levelB ? levelA : levelB);
+      }
+    }
+  }
+
+  // Seam union-find, edges in level order (counting sort of edge indices by level).
+  const edgeCount = edges.length;
+  const edgeData = edges.data;
+  const start = new Int32Array(levels + 1);
+  for (let e = 0; e < edgeCount; e++) start[edgeData[3 * e + 2] + 1]++;
+  for (let k = 0; k < levels; k++) start[k + 1] += start[k];
+  const byLevel = new Int32Array(edgeCount);
+  const at = start.slice(0, levels);
+  for (let e = 0; e < edgeCount; e++) byLevel[at[edgeData[3 * e + 2]]++] = e;
+  const seamParent = new Int32Array(slots * width).fill(-1);
+  const counts = new Int32Array(levels);
+  let blobs = 0;
+  for (let k = 0; k < levels; k++) {
+    let joined = 0;
+    for (let i = start[k]; i < start[k + 1]; i++) {
+      const e = byLevel[i];
+      let ra = findBlobRoot(seamParent, edgeData[3 * e]);
+      let rb = findBlobRoot(seamParent, edgeData[3 * e + 1]);
+      if (ra === rb) continue;
+      if (-seamParent[ra] < -seamParent[rb]) {
+        const t = ra;
+        ra = rb;
+        rb = t;
+      }
+      seamParent[ra] += seamParent[rb];
+      seamParent[rb] = ra;
+      joined++;
+    }
+    blobs += bandDelta[k] - (joined - emitted[k]);
+    counts[k] = blobs;
+  }
+  return counts;
+}
+
 /** Pass 1 from scratch: N(τ_k) per level; stops after the first level whose ΔN exceeds `stopAbove`. */
 function countBlobs(state: SweepState, stopAbove: number): Int32Array {
   const levels = state.thresholds.length;
@@ -456,7 +688,7 @@ function countBlobs(state: SweepState, stopAbove: number): Int32Array {
   const counts = new Int32Array(levels).fill(-1);
   let blobs = 0;
   forEachLevelRun(state, 0, levels - 1, (from, to, k, levelDone) => {
-    blobs += activateRun(state, from, to);
+    blobs += activateRun(state, from, to, k);
     if (!levelDone) return true;
     counts[k] = blobs;
     state.builtLevel = k;
@@ -470,7 +702,7 @@ function blobsAtLevel(state: SweepState, k: number, options: ResolvedTbdOptions)
   if (state.builtLevel > k) resetUnionFind(state);
   if (state.builtLevel < k) {
     forEachLevelRun(state, state.builtLevel + 1, k, (from, to, level, levelDone) => {
-      activateRun(state, from, to);
+      activateRun(state, from, to, level);
       if (levelDone) state.builtLevel = level;
       return true;
     });
@@ -548,8 +780,8 @@ function findBlobRoot(parent: Int32Array, p: number): number {
  * each run of added ring members needs a union (at most four, usually one). The "added" bitset
  * answers the membership test.
  */
-function activateRun(state: SweepState, from: number, to: number): number {
-  const { parent, added, order, eight } = state;
+function activateRun(state: SweepState, from: number, to: number, level: number): number {
+  const { parent, added, order, eight, seam } = state;
   const { width, height } = state.map;
   // Ring order: NW, N, NE, E, SE, S, SW, W.
   const ring = Int32Array.of(-width - 1, -width, -width + 1, 1, width + 1, width, width - 1, -1);
@@ -564,6 +796,10 @@ function activateRun(state: SweepState, from: number, to: number): number {
     parent[p] = -1;
     added[p >>> 5] |= 1 << (p & 31);
     delta++;
+    if (seam !== null) {
+      const slot = seam.rowSlot[y];
+      seam.rep[p] = slot < 0 ? -1 : slot * width + x;
+    }
     const left = x > 0;
     const right = x < width - 1;
     const up = y > 0;
@@ -601,6 +837,15 @@ function activateRun(state: SweepState, from: number, to: number): number {
       unions &= unions - 1;
       const other = findBlobRoot(parent, p + ring[j]);
       if (other === root) continue;
+      if (seam !== null) {
+        // Both components reach a band edge: the seam graph needs to know they joined at this level.
+        const mine = seam.rep[root];
+        const theirs = seam.rep[other];
+        if (mine >= 0 && theirs >= 0) seam.edges.push(mine, theirs, level);
+        const kept = mine >= 0 ? mine : theirs;
+        seam.rep[root] = kept;
+        seam.rep[other] = kept;
+      }
       // union by size
       const otherSize = -parent[other];
       if (rootSize < otherSize) {

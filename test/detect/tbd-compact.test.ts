@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import type { Image } from '../../src/core/image';
-import { createTbdSweep, defaultOrderCapacity, resolveTbdOptions, tbdCore, type CentreMethod, type StopRule, type TbdOptions } from '../../src/detect/tbd';
+import { createTbdSweep, defaultBandRows, defaultOrderCapacity, resolveTbdOptions, tbdCore, type CentreMethod, type StopRule, type TbdOptions } from '../../src/detect/tbd';
 import * as reference from './tbd-reference';
 
 /** Everything a result carries, as plain arrays (exact comparison, NaN-safe through toEqual). */
@@ -67,11 +67,13 @@ const optionsArb = fc.record({
 describe('compact TBD sweep equals the previous implementation bit for bit', () => {
   test('every result field, for any order-buffer capacity (property)', () => {
     fc.assert(
-      fc.property(mapArb, optionsArb, fc.integer({ min: 1, max: 500 }), (map, options: TbdOptions, capacity) => {
+      fc.property(mapArb, optionsArb, fc.integer({ min: 1, max: 500 }), fc.integer({ min: 0, max: 22 }), (map, options: TbdOptions, capacity, bandRows) => {
         const expected = flat(reference.thresholdedBlobDetection(map, options));
         const resolved = resolveTbdOptions(options);
         expect(flat(tbdCore(map, resolved, { orderCapacity: capacity }))).toEqual(expected);
         expect(flat(tbdCore(map, resolved))).toEqual(expected);
+        // the banded count pass (bands of 1..22 rows; 0 = the whole-map pass)
+        expect(flat(tbdCore(map, resolved, { orderCapacity: capacity, bandRows }))).toEqual(expected);
       }),
       { numRuns: 250 },
     );
@@ -79,9 +81,9 @@ describe('compact TBD sweep equals the previous implementation bit for bit', () 
 
   test('createTbdSweep with a tiny buffer: same as the reference for parameter sets in any order', () => {
     fc.assert(
-      fc.property(mapArb, fc.array(optionsArb, { minLength: 1, maxLength: 5 }), fc.integer({ min: 1, max: 40 }), (map, sets, capacity) => {
+      fc.property(mapArb, fc.array(optionsArb, { minLength: 1, maxLength: 5 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 9 }), (map, sets, capacity, bandRows) => {
         const sweepOptions = { levelsPerDecade: 5, decades: 3, connectivity: 8 as const };
-        const handle = createTbdSweep(map, sweepOptions, { orderCapacity: capacity });
+        const handle = createTbdSweep(map, sweepOptions, { orderCapacity: capacity, bandRows });
         for (const s of sets) {
           const p = { deltaMax: s.deltaMax, aMin: s.aMin, centre: s.centre, stopRule: s.stopRule };
           const expected = flat(reference.createTbdSweep(map, sweepOptions).detect(p));
@@ -103,6 +105,25 @@ describe('compact TBD sweep equals the previous implementation bit for bit', () 
       expect(got).toEqual(flat(reference.thresholdedBlobDetection(map, options)));
       expect(got.activePixels).toBe(900);
     }
+  });
+
+  test('banded count pass: N(τ) of every level equals the reference for any band height, 4- and 8-connected (property)', () => {
+    fc.assert(
+      fc.property(mapArb, fc.integer({ min: 1, max: 25 }), fc.constantFrom<4 | 8>(4, 8), fc.integer({ min: 1, max: 20 }), (map, bandRows, connectivity, levelsPerDecade) => {
+        const options: TbdOptions = { connectivity, levelsPerDecade, decades: 3, stopRule: 'closest' };
+        const expected = reference.thresholdedBlobDetection(map, options).sweep.counts;
+        expect(Array.from(tbdCore(map, resolveTbdOptions(options), { bandRows }).sweep.counts)).toEqual(Array.from(expected));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('default band height: bands of ~2^18 pixels, at least 32 rows, only for maps of 2^20 pixels and two bands', () => {
+    expect(defaultBandRows(4096, 4096)).toBe(64);
+    expect(defaultBandRows(16384, 16384)).toBe(32);
+    expect(defaultBandRows(1024, 1024)).toBe(256);
+    expect(defaultBandRows(1000, 1000)).toBe(0); // under 2^20 pixels: one pass
+    expect(defaultBandRows(1 << 20, 40)).toBe(0); // fewer than two bands
   });
 
   test('default buffer: every active pixel up to 2^24, then 2^24 or a sixteenth', () => {
