@@ -461,11 +461,10 @@ function forEachLevelRun(state: SweepState, lo: number, hi: number, visit: (from
     let g = k;
     while (g + 1 <= hi && bucketStart[g + 2] - bucketStart[k] <= capacity) g++;
     if (!(state.cached.lo === k && state.cached.hi >= g)) {
-      // Extend the group to every level that fits, so a later pass over the same levels reuses it.
-      let all = g;
-      while (all + 1 < state.thresholds.length && bucketStart[all + 2] - bucketStart[k] <= capacity) all++;
-      scanLevels(state, k, all);
-      state.cached = { lo: k, hi: all };
+      // Only the levels asked for: the rebuild to τ* usually needs a few % of the active pixels, and
+      // the measurement pass that follows asks for the same levels, so it reuses the buffer.
+      scanLevels(state, k, g);
+      state.cached = { lo: k, hi: g };
     }
     const base = bucketStart[k];
     for (let j = k; j <= g; j++) if (!visit(bucketStart[j] - base, bucketStart[j + 1] - base, j, true)) return;
