@@ -219,11 +219,12 @@ export interface TbdInternals {
 
 /**
  * Rows per band for the banded count pass (countBlobsBanded): bands of about 2^18 pixels (a 1 MB
- * union-find that stays in cache), at least 32 rows so that band edges stay a small share of the
- * pixels; 0 (one pass over the whole map) for maps under 2^20 pixels or of fewer than two bands.
+ * union-find that stays in cache), at least 64 rows so that the band-edge pixels (the seam graph:
+ * ~4 B each, plus 4 B per cross pair, ~90 MB at 16384²) stay ≤ 1/32 of the map; 0 (one pass over
+ * the whole map) for maps under 2^20 pixels or of fewer than two bands.
  */
 export function defaultBandRows(width: number, height: number): number {
-  const rows = Math.max(32, Math.ceil((1 << 18) / Math.max(1, width)));
+  const rows = Math.max(64, Math.ceil((1 << 18) / Math.max(1, width)));
   return width * height >= 1 << 20 && height >= 2 * rows ? rows : 0;
 }
 
@@ -626,27 +627,40 @@ function countBlobsBanded(state: SweepState, bandRows: number): Int32Array {
     for (let e = before; e < edges.length; e++) emitted[edges.data[3 * e + 2]]++;
   }
 
-  // Cross-band pixel pairs: band b's last row against band b + 1's first row.
-  for (let b = 0; b + 1 < bands; b++) {
-    const yb = (b + 1) * bandRows - 1;
-    const upper = yb * width;
-    const lower = upper + width;
-    for (let x = 0; x < width; x++) {
-      const v = data[upper + x];
-      if (!(v >= lowest && v <= max)) continue;
-      const levelA = levelFromTable(v, bits32[upper + x], levelTable, thresholds);
-      for (let dx = eight ? -1 : 0; dx <= (eight ? 1 : 0); dx++) {
-        const xx = x + dx;
-        if (xx < 0 || xx >= width) continue;
-        const w = data[lower + xx];
-        if (!(w >= lowest && w <= max)) continue;
-        const levelB = levelFromTable(w, bits32[lower + xx], levelTable, thresholds);
-        edges.push(rowSlot[yb] * width + x, rowSlot[yb + 1] * width + xx, levelA > levelB ? levelA : levelB);
+  // Cross-band pixel pairs, band b's last row against band b + 1's first row, counting-sorted by
+  // level, each as one Int32: upper vertex · 3 + (dx + 1). The lower vertex is upper + width + dx,
+  // as the two rows have consecutive slots.
+  const crossStart = new Int32Array(levels + 1);
+  const forEachCross = (visit: (code: number, level: number) => void): void => {
+    for (let b = 0; b + 1 < bands; b++) {
+      const yb = (b + 1) * bandRows - 1;
+      const upper = yb * width;
+      const lower = upper + width;
+      const vertexBase = rowSlot[yb] * width;
+      for (let x = 0; x < width; x++) {
+        const v = data[upper + x];
+        if (!(v >= lowest && v <= max)) continue;
+        const levelA = levelFromTable(v, bits32[upper + x], levelTable, thresholds);
+        for (let dx = eight ? -1 : 0; dx <= (eight ? 1 : 0); dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= width) continue;
+          const w = data[lower + xx];
+          if (!(w >= lowest && w <= max)) continue;
+          const levelB = levelFromTable(w, bits32[lower + xx], levelTable, thresholds);
+          visit((vertexBase + x) * 3 + dx + 1, levelA > levelB ? levelA : levelB);
+        }
       }
     }
-  }
+  };
+  forEachCross((_, level) => crossStart[level + 1]++);
+  for (let k = 0; k < levels; k++) crossStart[k + 1] += crossStart[k];
+  const cross = new Int32Array(crossStart[levels]);
+  const crossAt = crossStart.slice(0, levels);
+  forEachCross((code, level) => {
+    cross[crossAt[level]++] = code;
+  });
 
-  // Seam union-find, edges in level order (counting sort of edge indices by level).
+  // Emitted edges by level (counting sort of their indices).
   const edgeCount = edges.length;
   const edgeData = edges.data;
   const start = new Int32Array(levels + 1);
@@ -655,24 +669,35 @@ function countBlobsBanded(state: SweepState, bandRows: number): Int32Array {
   const byLevel = new Int32Array(edgeCount);
   const at = start.slice(0, levels);
   for (let e = 0; e < edgeCount; e++) byLevel[at[edgeData[3 * e + 2]]++] = e;
+
+  // Seam union-find, level by level: emitted edges, then cross pairs (the order within a level does
+  // not change how many unions succeed by its end).
   const seamParent = new Int32Array(slots * width).fill(-1);
+  const join = (a: number, b: number): number => {
+    let ra = findBlobRoot(seamParent, a);
+    let rb = findBlobRoot(seamParent, b);
+    if (ra === rb) return 0;
+    if (-seamParent[ra] < -seamParent[rb]) {
+      const t = ra;
+      ra = rb;
+      rb = t;
+    }
+    seamParent[ra] += seamParent[rb];
+    seamParent[rb] = ra;
+    return 1;
+  };
   const counts = new Int32Array(levels);
   let blobs = 0;
   for (let k = 0; k < levels; k++) {
     let joined = 0;
     for (let i = start[k]; i < start[k + 1]; i++) {
       const e = byLevel[i];
-      let ra = findBlobRoot(seamParent, edgeData[3 * e]);
-      let rb = findBlobRoot(seamParent, edgeData[3 * e + 1]);
-      if (ra === rb) continue;
-      if (-seamParent[ra] < -seamParent[rb]) {
-        const t = ra;
-        ra = rb;
-        rb = t;
-      }
-      seamParent[ra] += seamParent[rb];
-      seamParent[rb] = ra;
-      joined++;
+      joined += join(edgeData[3 * e], edgeData[3 * e + 1]);
+    }
+    for (let i = crossStart[k]; i < crossStart[k + 1]; i++) {
+      const code = cross[i];
+      const upper = Math.floor(code / 3);
+      joined += join(upper, upper + width + (code - 3 * upper) - 1);
     }
     blobs += bandDelta[k] - (joined - emitted[k]);
     counts[k] = blobs;

@@ -118,9 +118,9 @@ describe('compact TBD sweep equals the previous implementation bit for bit', () 
     );
   });
 
-  test('default band height: bands of ~2^18 pixels, at least 32 rows, only for maps of 2^20 pixels and two bands', () => {
+  test('default band height: bands of ~2^18 pixels, at least 64 rows, only for maps of 2^20 pixels and two bands', () => {
     expect(defaultBandRows(4096, 4096)).toBe(64);
-    expect(defaultBandRows(16384, 16384)).toBe(32);
+    expect(defaultBandRows(16384, 16384)).toBe(64);
     expect(defaultBandRows(1024, 1024)).toBe(256);
     expect(defaultBandRows(1000, 1000)).toBe(0); // under 2^20 pixels: one pass
     expect(defaultBandRows(1 << 20, 40)).toBe(0); // fewer than two bands
