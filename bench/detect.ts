@@ -19,7 +19,9 @@
  *  - memory: builds a size² FITS by tiling the 4096² image (streamed to disk, never held), then
  *    runs detection with 2 workers and reports peak RSS; also 4096² at two tile sizes, to show that
  *    a worker's memory follows the tile, not the image.
- *  - run: one detection (used by the two modes above; prints its own JSON).
+ *  - run: one detection through the shipped path, detectFitsImage with the model's tbd.json as the
+ *    CLI applies it (used by the two modes above; prints its own JSON, with CPU seconds of the whole
+ *    process, all threads).
  *
  * Profile (one CPU profile per thread: main = I/O, stitch, TBD; worker = normalise, onnxruntime):
  *   node --cpu-prof --cpu-prof-dir=tmp/bench/prof tmp/bench-detect/bench/detect.js run \
