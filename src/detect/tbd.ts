@@ -20,6 +20,10 @@
  * level-sorted order buffer of at most max(2^24, active/16) pixels that a counting-sort scan of the
  * map refills level group by level group (see SweepState). A 16384² map (1 GiB) needs about
  * 1.0 GiB + 64 MiB beyond itself, whatever its density; a 4096² map 64 MB + ≤ 64 MB.
+ * On maps of 2^20 pixels or more the count pass (all levels) runs band by band with a cache-sized
+ * union-find and a seam graph joining the bands (countBlobsBanded); the whole-map union-find is then
+ * built only down to τ*. Every result is bit-identical to a single whole-map pass
+ * (test/detect/tbd-compact.test.ts against the previous implementation).
  *
  * Kernels are pure (STYLE.md habit 1): the input map is never modified.
  */
