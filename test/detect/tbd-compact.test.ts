@@ -75,7 +75,7 @@ describe('compact TBD sweep equals the previous implementation bit for bit', () 
         // the banded count pass (bands of 1..22 rows; 0 = the whole-map pass)
         expect(flat(tbdCore(map, resolved, { orderCapacity: capacity, bandRows }))).toEqual(expected);
       }),
-      { numRuns: 250 },
+      { numRuns: 200 },
     );
   });
 
@@ -114,7 +114,7 @@ describe('compact TBD sweep equals the previous implementation bit for bit', () 
         const expected = reference.thresholdedBlobDetection(map, options).sweep.counts;
         expect(Array.from(tbdCore(map, resolveTbdOptions(options), { bandRows }).sweep.counts)).toEqual(Array.from(expected));
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 
