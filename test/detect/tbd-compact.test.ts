@@ -90,7 +90,7 @@ describe('compact TBD sweep equals the previous implementation bit for bit', () 
           expect(flat(handle.detect(p))).toEqual(expected);
         }
       }),
-      { numRuns: 100 },
+      { numRuns: 60 },
     );
   });
 
