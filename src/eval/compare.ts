@@ -167,8 +167,8 @@ export interface CompareResult {
   weighting: string;
   beam_arcsec: number;
   snr_noise: string;
-  /** How true sources got their SNR ('pixel': image value at the true position over the noise). */
-  truth_snr: TruthSnrMode;
+  /** How true sources got their SNR ('pixel': image value at the true position over the noise); absent in results written before it existed. */
+  truth_snr?: TruthSnrMode;
   finders: FinderComparison[];
 }
 

@@ -104,13 +104,14 @@ describe('report', () => {
 
   test('the markdown has our rows next to the paper rows, radii in order', () => {
     const md = renderReport({
-      results: [{ label: 'natural', data: 'd', images: 2, image_ids: ['img_000', 'img_001'], image_size: '64x64', weighting: 'natural', beam_arcsec: 6, snr_noise: 'border-std', finders: [finder('deepsource', 0.5, 3.5), finder('pybdsf', 0.3, 4.1)] }],
+      results: [{ label: 'natural', data: 'd', images: 2, image_ids: ['img_000', 'img_001'], image_size: '64x64', weighting: 'natural', beam_arcsec: 6, snr_noise: 'border-std', truth_snr: 'pixel', finders: [finder('deepsource', 0.5, 3.5), finder('pybdsf', 0.3, 4.1)] }],
       notes: ['two images only'],
     });
     expect(md).toContain('| DeepSource (ours) | 1.00 | 1.00 | 1.00 | 0.50 |');
     expect(md).toContain(`| DeepSource (paper) | ${PAPER_RESULTS.natural.deepsource.P[3].toFixed(2)} |`);
     expect(md).toContain('| PyBDSF (paper) | 4.30 | 50545 |');
     expect(md).toContain('- two images only');
+    expect(md).toContain('true-source SNR: image value at the true position over the same noise (pixel-flux SNR, paper section 2)');
     const radiusStart = md.indexOf('### Crossmatch radius');
     const radiusSection = md.slice(radiusStart, md.indexOf('### Finder settings', radiusStart));
     const radiusRows = radiusSection.split('\n').filter((l) => l.startsWith('| DeepSource | '));
