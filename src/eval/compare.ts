@@ -22,7 +22,7 @@ import { detectionsFromPositions, truthWithSnr, type FinderImage, type TruthSnrM
 import { evaluateCatalogues, type Evaluation, type ImageCatalogues } from './metrics';
 import { findImage, findTruthFiles } from './inputs';
 import { snrNoise } from './noise';
-import { better } from './tune';
+import { better, type TuneObjective } from './tune';
 
 export interface FinderRunner {
   /** Short name: 'deepsource', 'sextractor', 'pybdsf'. Also the cache folder name. */
@@ -77,6 +77,8 @@ export interface CollectOptions {
   onProgress?: (done: number, total: number, note: string) => void;
   /** How true sources get their SNR (default 'pixel', paper section 2). */
   truthSnr?: TruthSnrMode;
+  /** What selectBestRunner maximises (default 'pc3'). */
+  objective?: TuneObjective;
 }
 
 /** Runs every finder on every image (or reuses the cache) and returns the uniform catalogues. */
@@ -217,7 +219,7 @@ export interface CandidateScore {
 
 /**
  * Tunes an external finder on validation images (as the paper tuned PyBDSF's thresholds, section 3):
- * runs each candidate setting, keeps the one with the best PC3 (ties: cumulative PC3, then lower S90).
+ * runs each candidate setting, keeps the best by `options.objective` (default PC3; see better() in tune.ts).
  * Candidates need distinct names (they are cache folders), e.g. 'pybdsf@2-2'.
  */
 export async function selectBestRunner(
@@ -233,7 +235,7 @@ export async function selectBestRunner(
     const e = evaluateCatalogues(collected.perFinder.get(c.name)!);
     const secs = collected.stats.get(c.name)!.seconds;
     scores.push({ name: c.name, params: c.params, pc3: e.pc['3'], pc3_cumulative: e.pc_cumulative['3'], completeness3: e.completeness['3'], s90: e.s90, seconds_per_image: secs.length ? secs.reduce((a, b) => a + b, 0) / secs.length : null });
-    if (i > 0 && better(scores[i], scores[bestIndex])) bestIndex = i;
+    if (i > 0 && better(scores[i], scores[bestIndex], options.objective)) bestIndex = i;
   });
   return { best: candidates[bestIndex], scores };
 }

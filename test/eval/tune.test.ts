@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tuneTbd, better, type TuneImage, type TuneTrial } from '../../src/eval/tune';
+import { tuneTbd, better, parseTuneObjective, type TuneImage, type TuneTrial } from '../../src/eval/tune';
 import { thresholdedBlobDetection } from '../../src/detect/tbd';
 import { evaluateCatalogues } from '../../src/eval/metrics';
 import { pixelValues } from '../../src/eval/finders/common';
@@ -89,5 +89,22 @@ describe('better', () => {
     expect(better(t(null, 0.3, 6, 0), t(0, 0.1, 6, 0))).toBe(true);
     expect(better(t(null, 0.3, 6, 0), t(0.01, 0.1, 6, 0.5))).toBe(false);
     expect(better(t(null, 0.9, 6, null), t(0, 0.1, 6, 0))).toBe(false);
+  });
+});
+
+describe('tuning objective', () => {
+  // a wins the SNR-3 bin, b wins everything above SNR 3.
+  const a = { pc3: 0.3, pc3_cumulative: 0.2, completeness3: 0.5, s90: 6 };
+  const b = { pc3: 0.1, pc3_cumulative: 0.4, completeness3: 0.2, s90: 5 };
+  test("'pc3' (paper 4.3) ranks by the bin first, 'pc3-cumulative' by PC over SNR >= 3 first", () => {
+    expect(better(a, b)).toBe(true);
+    expect(better(a, b, 'pc3')).toBe(true);
+    expect(better(b, a, 'pc3')).toBe(false);
+    expect(better(b, a, 'pc3-cumulative')).toBe(true);
+    expect(better(a, b, 'pc3-cumulative')).toBe(false);
+  });
+  test('a bad --objective is a user error naming the option', () => {
+    expect(parseTuneObjective('pc3-cumulative')).toBe('pc3-cumulative');
+    expect(() => parseTuneObjective('pc4')).toThrow(/--objective/);
   });
 });

@@ -35,6 +35,7 @@ import {
   type FinderRunner,
 } from '../../eval/compare';
 import { renderReport } from '../../eval/report';
+import { parseTuneObjective, type TuneObjective } from '../../eval/tune';
 import { writeEvaluationPlot, PLOT_COLOURS, PLOT_DASHES, type PlotSeries } from '../../eval/plot';
 import { formatEvaluationSummary } from '../../eval/summary';
 
@@ -68,6 +69,7 @@ interface CompareCliOptions {
   reportOnly?: boolean;
   tbd?: string;
   truthSnr: TruthSnrMode;
+  objective: TuneObjective;
 }
 
 function parseFinders(value: string): FinderName[] {
@@ -147,6 +149,7 @@ export function register(program: Command): void {
     .option('--note <TEXT>', 'a line for the report notes (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--tbd <FILE>', "DeepSource TBD parameters (a tbd.json, e.g. from tune --json) instead of the model's tbd.json")
     .option('--truth-snr <MODE>', "true-source SNR: pixel (image value at the true position over the noise, paper section 2) or catalogue (the truth file's snr column)", parseTruthSnr, 'pixel' as TruthSnrMode)
+    .option('--objective <NAME>', 'what --val tuning of SExtractor/PyBDSF maximises: pc3 (paper) or pc3-cumulative (use the same as for `tune`)', parseTuneObjective, 'pc3' as TuneObjective)
     .option('--report-only', 'only rebuild OUT/report.md from the results already there')
     .action(
       action(async (opts: CompareCliOptions) => {
@@ -176,7 +179,7 @@ export function register(program: Command): void {
           if (opts.finders.includes('sextractor')) {
             const candidates = opts.sextractorGrid.map(([t, a]) => sextractorRunner({ detectThresh: t, minArea: a }, `sextractor@${t}-${a}`));
             const progress = createProgress('tune sextractor', valSet.ids.length * candidates.length);
-            const { best, scores } = await selectBestRunner(valSet, candidates, { cacheDir: valCache, reuse: opts.reuse, truthSnr: opts.truthSnr, onProgress: (d) => progress.update(d) });
+            const { best, scores } = await selectBestRunner(valSet, candidates, { cacheDir: valCache, reuse: opts.reuse, truthSnr: opts.truthSnr, objective: opts.objective, onProgress: (d) => progress.update(d) });
             progress.stop();
             sextractorOptions = best.params as SExtractorOptions;
             tuning.sextractor = scores;
@@ -184,7 +187,7 @@ export function register(program: Command): void {
           if (opts.finders.includes('pybdsf')) {
             const candidates = opts.pybdsfGrid.map(([i, p]) => pybdsfRunner({ threshIsl: i, threshPix: p }, `pybdsf@${i}-${p}`));
             const progress = createProgress('tune pybdsf', valSet.ids.length * candidates.length);
-            const { best, scores } = await selectBestRunner(valSet, candidates, { cacheDir: valCache, reuse: opts.reuse, truthSnr: opts.truthSnr, onProgress: (d) => progress.update(d) });
+            const { best, scores } = await selectBestRunner(valSet, candidates, { cacheDir: valCache, reuse: opts.reuse, truthSnr: opts.truthSnr, objective: opts.objective, onProgress: (d) => progress.update(d) });
             progress.stop();
             pybdsfOptions = best.params as PyBdsfOptions;
             tuning.pybdsf = scores;

@@ -22,7 +22,7 @@ import { beamAreaPx, writeTunedTbdParams } from '../../detect/tbd-params';
 import { findCompareImages } from '../../eval/compare';
 import { snrNoise } from '../../eval/noise';
 import { parseTruthSnr, truthWithSnr, type TruthSnrMode } from '../../eval/finders/common';
-import { tuneTbd, type TuneImage } from '../../eval/tune';
+import { parseTuneObjective, tuneTbd, type TuneImage, type TuneObjective } from '../../eval/tune';
 import { formatEvaluationSummary, fmt } from '../../eval/summary';
 import { createDeepSourceRunner } from './compare';
 import { parseRadiusBeams } from './evaluate';
@@ -37,6 +37,7 @@ interface TuneCliOptions {
   write: boolean;
   radiusBeams: number;
   truthSnr: TruthSnrMode;
+  objective: TuneObjective;
 }
 
 export function register(program: Command): void {
@@ -51,6 +52,7 @@ export function register(program: Command): void {
     .option('--maps <DIR>', 'keep CNN maps here as IMAGE_ID.cnn.fits and reuse them on the next run')
     .option('--no-write', 'do not write tbd.json into the model directory')
     .option('--truth-snr <MODE>', "true-source SNR: pixel (image value at the true position over the noise, paper section 2) or catalogue (the truth file's snr column)", parseTruthSnr, 'pixel' as TruthSnrMode)
+    .option('--objective <NAME>', 'what to maximise: pc3 (PC in the SNR bin [3, 3.5), paper section 4.3) or pc3-cumulative (PC over SNR >= 3; steadier on few validation images)', parseTuneObjective, 'pc3' as TuneObjective)
     .option('--radius-beams <R>', 'crossmatch radius in beams', parseRadiusBeams, 2 / 3)
     .action(
       action(async (opts: TuneCliOptions) => {
@@ -97,7 +99,7 @@ export function register(program: Command): void {
           await ds.close();
         }
         const t0 = performance.now();
-        const result = tuneTbd(images, { radiusBeams: opts.radiusBeams });
+        const result = tuneTbd(images, { radiusBeams: opts.radiusBeams, objective: opts.objective });
         const seconds = (performance.now() - t0) / 1000;
         const b = result.best;
         process.stdout.write(
