@@ -111,7 +111,7 @@ export function register(program: Command): void {
           const written = await writeTunedTbdParams(
             ds.modelDir,
             { deltaMax: b.deltaMax, aMin: b.aMin, centre: b.centre, stopRule: b.stopRule, ...result.sweep },
-            { pc3: b.pc3, pc3_cumulative: b.pc3_cumulative, s90: b.s90, tunedOn: resolve(opts.data), images: set.ids, radiusBeams: opts.radiusBeams, tunedAt: new Date().toISOString(),
+            { pc3: b.pc3, pc3_cumulative: b.pc3_cumulative, s90: b.s90, tunedOn: resolve(opts.data), images: set.ids, radiusBeams: opts.radiusBeams, objective: result.objective, truthSnr: opts.truthSnr, tunedAt: new Date().toISOString(),
               referenceImageAreaPx: mean(imageAreas), referenceBeamAreaPx: mean(beamAreas) },
           );
           process.stdout.write(`wrote ${written}\n`);
