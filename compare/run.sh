@@ -4,7 +4,8 @@
 # images, then every finder on the 40 test images per weighting. Finder catalogues are cached
 # under compare/.cache (gitignored), CNN maps for tuning under tmp/eval/maps.
 #   bash compare/run.sh [natural|uniform ...]     (default: both)
-# Stages can be skipped with SKIP_SIM=1, SKIP_TUNE=1.
+# Stages can be skipped with SKIP_SIM=1, SKIP_TUNE=1. OBJECTIVE=pc3 (default, paper 4.3) or
+# pc3-cumulative (every finder tuned by PC over SNR >= 3; results under compare/W-cumulative).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ds() { node bin/deepsource.js "$@"; }
@@ -16,11 +17,13 @@ for w in "${weightings[@]}"; do
     [ -f "$data/test/manifest.json" ] || ds simulate --out "$data/test" --count 40 --size 2048 --weighting "$w" --field different --seed "$test_seed"
     [ -f "$data/val10/manifest.json" ] || ds simulate --out "$data/val10" --count 10 --size 2048 --weighting "$w" --field different --seed "$val_seed"
   fi
-  mkdir -p "compare/$w"
+  objective=${OBJECTIVE:-pc3}
+  label=$w; [ "$objective" = pc3 ] || label=$w-cumulative
+  mkdir -p "compare/$label"
   if [ -z "${SKIP_TUNE:-}" ]; then
     # Model-specific maps: a retrained model must not reuse another model's CNN maps.
     model_hash=$(sha256sum "models/$w/model.onnx" | cut -c1-12)
-    ds tune --data "$data/val10" --model "$w" --maps "tmp/eval/maps/$w-val10-$model_hash" --no-write --json "compare/$w/tune.json"
+    ds tune --data "$data/val10" --model "$w" --maps "tmp/eval/maps/$w-val10-$model_hash" --no-write --objective "$objective" --json "compare/$label/tune.json"
   fi
-  ds compare --data "$data/test" --val "$data/val10" --val-limit 10 --model "$w" --tbd "compare/$w/tune.json" --out compare
+  ds compare --data "$data/test" --val "$data/val10" --val-limit 10 --model "$w" --tbd "compare/$label/tune.json" --objective "$objective" --label "$label" --cache "$w" --out compare
 done

@@ -8,6 +8,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { action, parseIntOption } from '../common';
 import { createProgress } from '../progress';
@@ -70,6 +71,7 @@ interface CompareCliOptions {
   tbd?: string;
   truthSnr: TruthSnrMode;
   objective: TuneObjective;
+  cache?: string;
 }
 
 function parseFinders(value: string): FinderName[] {
@@ -97,9 +99,12 @@ export async function createDeepSourceRunner(modelName: string, threads: number,
   const runtime: CnnRuntime = await createOnnxRuntime(modelDir, { intraOpThreads: threads });
   const executor = createSerialExecutor(runtime);
   const tbd = resolveTbdOptions({ ...readTunedTbdParams(modelDir), ...tbdOverride });
+  // The weights' hash is part of the cache key: a retrained model in the same directory must not
+  // reuse the previous model's catalogues.
+  const weights = createHash('sha256').update(readFileSync(join(modelDir, 'model.onnx'))).digest('hex').slice(0, 16);
   return {
     name: 'deepsource',
-    params: { model: modelDir, tbd },
+    params: { model: modelDir, weights, tbd },
     executor,
     modelDir,
     async run(target: FinderImage) {
@@ -150,6 +155,7 @@ export function register(program: Command): void {
     .option('--tbd <FILE>', "DeepSource TBD parameters (a tbd.json, e.g. from tune --json) instead of the model's tbd.json")
     .option('--truth-snr <MODE>', "true-source SNR: pixel (image value at the true position over the noise, paper section 2) or catalogue (the truth file's snr column)", parseTruthSnr, 'pixel' as TruthSnrMode)
     .option('--objective <NAME>', 'what --val tuning of SExtractor/PyBDSF maximises: pc3 (paper) or pc3-cumulative (use the same as for `tune`)', parseTuneObjective, 'pc3' as TuneObjective)
+    .option('--cache <NAME>', 'finder catalogue cache folder under OUT/.cache (default: the label); comparisons of the same images can share it')
     .option('--report-only', 'only rebuild OUT/report.md from the results already there')
     .action(
       action(async (opts: CompareCliOptions) => {
@@ -165,7 +171,9 @@ export function register(program: Command): void {
         if (!/^[A-Za-z0-9._-]+$/.test(label)) throw new UserInputError(`--label must be letters, digits, '.', '_' or '-', got ${JSON.stringify(label)}`);
         const labelDir = join(out, label);
         mkdirSync(labelDir, { recursive: true });
-        const cacheRoot = join(out, '.cache', label);
+        const cacheName = opts.cache ?? label;
+        if (!/^[A-Za-z0-9._-]+$/.test(cacheName)) throw new UserInputError(`--cache must be letters, digits, '.', '_' or '-', got ${JSON.stringify(cacheName)}`);
+        const cacheRoot = join(out, '.cache', cacheName);
         const tuning: Record<string, CandidateScore[]> = {};
 
         let sextractorOptions: SExtractorOptions = { detectThresh: opts.sextractorThresh, minArea: opts.sextractorMinArea };
@@ -175,7 +183,7 @@ export function register(program: Command): void {
           if (valSet.ids.some((id) => set.images.get(id) !== undefined && resolve(set.images.get(id)!) === resolve(valSet.images.get(id)!))) {
             throw new UserInputError('--val and --data share images; the test set must not be used for tuning');
           }
-          const valCache = join(out, '.cache', `${label}-val`);
+          const valCache = join(out, '.cache', `${cacheName}-val`);
           if (opts.finders.includes('sextractor')) {
             const candidates = opts.sextractorGrid.map(([t, a]) => sextractorRunner({ detectThresh: t, minArea: a }, `sextractor@${t}-${a}`));
             const progress = createProgress('tune sextractor', valSet.ids.length * candidates.length);
