@@ -7,7 +7,7 @@
 #    (skipped when the data directories already hold the expected number of images), then
 # 2. trains with `deepsource train` into models/NAME (model.json, weights.bin, model.onnx).
 # Deterministic for the seeds below on the wasm backend (one thread). Data go to tmp/ (gitignored).
-# Environment overrides: STEPS, TRAIN_IMAGES, VAL_IMAGES, SIZE, DATA_ROOT, OUT_DIR (default models/NAME),
+# Environment overrides: STEPS, LR_SCHEDULE (cosine|constant), TRAIN_IMAGES, VAL_IMAGES, SIZE, DATA_ROOT, OUT_DIR (default models/NAME),
 # FIELD (different, default; or same: the paper's section 5.4 same-field model, other seeds, its own data
 # directory; compare/same-field.sh uses it).
 set -euo pipefail
@@ -29,7 +29,8 @@ DATA_ROOT="${DATA_ROOT:-$ROOT/tmp/shipped-data}"
 TRAIN_IMAGES="${TRAIN_IMAGES:-48}"
 VAL_IMAGES="${VAL_IMAGES:-4}"
 SIZE="${SIZE:-1024}"
-STEPS="${STEPS:-4000}"
+STEPS="${STEPS:-3000}"
+LR_SCHEDULE="${LR_SCHEDULE:-cosine}"
 OUT_DIR="${OUT_DIR:-models/$NAME}"
 TRAIN_DIR="$DATA_ROOT/$NAME$DATA_SUFFIX/train"
 VAL_DIR="$DATA_ROOT/$NAME$DATA_SUFFIX/val"
@@ -52,7 +53,7 @@ simulate "$VAL_DIR" "$VAL_IMAGES" "$SIM_SEED_VAL"
 RESUME_FLAG=()
 [ "${RESUME:-0}" = 1 ] && RESUME_FLAG=(--resume)
 node bin/deepsource.js train --data "$TRAIN_DIR" --val "$VAL_DIR" --out "$OUT_DIR" --name "$NAME" \
-  --steps "$STEPS" --patch 128 --batch 8 --lr 0.001 --lr-schedule cosine --lr-min 0.00001 --source-fraction 0.5 --alpha 0.75 --bn 0.05 --seed "$TRAIN_SEED" \
+  --steps "$STEPS" --patch 128 --batch 8 --lr 0.001 --lr-schedule "$LR_SCHEDULE" --lr-min 0.00001 --source-fraction 0.5 --alpha 0.75 --bn 0.05 --seed "$TRAIN_SEED" \
   --backend wasm --checkpoint-every 50 --validate-every 50 --val-patches 32 "${RESUME_FLAG[@]}"
 # The checkpoint is only needed to resume; the shipped model is model.json + weights.bin + model.onnx.
 rm -rf "$OUT_DIR/checkpoint"
