@@ -51,7 +51,7 @@ const SEXTRACTOR_GRID: Array<[number, number]> = [1, 1.5, 2, 2.5, 3].flatMap((t)
 type FinderName = (typeof FINDERS)[number];
 
 interface CompareCliOptions {
-  data: string;
+  data?: string;
   val?: string;
   finders: FinderName[];
   out: string;
@@ -136,7 +136,7 @@ export function register(program: Command): void {
   program
     .command('compare')
     .description('Run DeepSource, SExtractor and PyBDSF on the same images and write compare/report.md (paper Tables 3 and 4)')
-    .requiredOption('--data <DIR>', 'test images with truth (a simulate --out directory); never used for training or tuning')
+    .option('--data <DIR>', 'test images with truth (a simulate --out directory); never used for training or tuning (required unless --report-only)')
     .option('--val <DIR>', 'validation images to tune SExtractor and PyBDSF thresholds on (best PC3)')
     .option('--finders <LIST>', 'comma-separated: deepsource,sextractor,pybdsf', parseFinders, [...FINDERS] as FinderName[])
     .option('--out <DIR>', 'report directory', 'compare')
@@ -165,6 +165,7 @@ export function register(program: Command): void {
           await writeReport(out, []);
           return;
         }
+        if (opts.data === undefined) throw new UserInputError("required option '--data <DIR>' not specified");
         const set = findCompareImages(opts.data, opts.limit);
         const firstHeaderWeighting = await weightingOf(set.images.get(set.ids[0])!);
         const label = opts.label ?? (firstHeaderWeighting || basename(resolve(opts.data)));
