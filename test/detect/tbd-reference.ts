@@ -28,105 +28,12 @@ import type { Image } from '../../src/core/image';
 import { UserInputError } from '../../src/core/errors';
 import { findRoot } from '../../src/core/union-find';
 
-/** How a blob's position is defined (paper eqs. 4–6). */
-export type CentreMethod = 'mean' | 'centroid' | 'peak';
-export const CENTRE_METHODS: readonly CentreMethod[] = Object.freeze(['mean', 'centroid', 'peak']);
-
-/** How τ* is picked from the ΔN curve. */
-export type StopRule = 'closest' | 'first-exceed';
-export const STOP_RULES: readonly StopRule[] = Object.freeze(['closest', 'first-exceed']);
-
-export interface TbdOptions {
-  /** Δmax: the blob-count increase per step that stops the sweep (paper 4.3 best: 100). */
-  deltaMax?: number;
-  /** Amin: smallest blob area in pixels kept as a source (paper 4.3 best: 10). */
-  aMin?: number;
-  /** Source position within a blob (paper 4.3 best: 'mean', eq. 4). */
-  centre?: CentreMethod;
-  /** 'closest' follows the paper's text; 'first-exceed' the authors' code. */
-  stopRule?: StopRule;
-  /** Logarithmic steps per factor of ten in τ. */
-  levelsPerDecade?: number;
-  /** The sweep goes down to max(T) · 10^−decades ... */
-  decades?: number;
-  /** ... and never below this absolute CNN value (0: no absolute floor). */
-  floor?: number;
-  /** Pixel connectivity of a blob: 4 (edges) or 8 (edges and corners). */
-  connectivity?: 4 | 8;
-}
-
-export type ResolvedTbdOptions = Readonly<Required<TbdOptions>>;
-
-export const DEFAULT_TBD_OPTIONS: ResolvedTbdOptions = Object.freeze({
-  deltaMax: 100,
-  aMin: 10,
-  centre: 'mean',
-  stopRule: 'closest',
-  levelsPerDecade: 20,
-  decades: 4,
-  floor: 0,
-  connectivity: 8,
-} as const);
-
-/** Blobs as columns (STYLE.md habit 5), ordered by decreasing CNN peak. */
-export interface BlobColumns {
-  readonly count: number;
-  /** Source position, 0-based pixel coordinates (CONTRACT.md), sub-pixel for mean/centroid. */
-  readonly x: Float64Array;
-  readonly y: Float64Array;
-  /** Blob area in pixels at τ*. */
-  readonly area: Int32Array;
-  /** Largest CNN value in the blob, and where it is. */
-  readonly cnnPeak: Float32Array;
-  readonly peakX: Int32Array;
-  readonly peakY: Int32Array;
-  /** 1 if the blob touches the image edge or a blank (non-finite) pixel, so its position may be biased. */
-  readonly touchesEdge: Uint8Array;
-}
-
-export interface TbdSweep {
-  /** τ_k, decreasing. Empty when the map has nothing to sweep. */
-  readonly thresholds: Float64Array;
-  /** N(τ_k), all blob sizes (Amin is applied after τ* is chosen, as in Fig. 6). Levels past an early stop are -1. */
-  readonly counts: Int32Array;
-  /** k*, or -1 when the map has nothing to sweep. */
-  readonly chosenIndex: number;
-  /** τ*, NaN when the map has nothing to sweep. */
-  readonly threshold: number;
-  /** Pixels at or above the lowest threshold (those that got a union-find id). */
-  readonly activePixels: number;
-}
-
-export interface TbdResult {
-  readonly blobs: BlobColumns;
-  readonly sweep: TbdSweep;
-  readonly options: ResolvedTbdOptions;
-}
-
-/** Merges options over the defaults and checks every field; errors name the option. */
-export function resolveTbdOptions(options: TbdOptions = {}): ResolvedTbdOptions {
-  const r = { ...DEFAULT_TBD_OPTIONS, ...dropUndefined(options) };
-  if (!Number.isFinite(r.deltaMax)) throw new UserInputError(`TBD deltaMax must be a finite number, got ${r.deltaMax}`);
-  if (!Number.isFinite(r.aMin) || r.aMin < 0) throw new UserInputError(`TBD aMin must be a number >= 0 (pixels), got ${r.aMin}`);
-  if (!CENTRE_METHODS.includes(r.centre)) {
-    throw new UserInputError(`TBD centre must be one of ${CENTRE_METHODS.join('|')}, got ${JSON.stringify(r.centre)}`);
-  }
-  if (!STOP_RULES.includes(r.stopRule)) {
-    throw new UserInputError(`TBD stopRule must be one of ${STOP_RULES.join('|')}, got ${JSON.stringify(r.stopRule)}`);
-  }
-  if (!Number.isFinite(r.levelsPerDecade) || r.levelsPerDecade <= 0) {
-    throw new UserInputError(`TBD levelsPerDecade must be > 0, got ${r.levelsPerDecade}`);
-  }
-  if (!Number.isFinite(r.decades) || r.decades <= 0) throw new UserInputError(`TBD decades must be > 0, got ${r.decades}`);
-  if (!Number.isFinite(r.floor) || r.floor < 0) throw new UserInputError(`TBD floor must be a number >= 0, got ${r.floor}`);
-  if (r.connectivity !== 4 && r.connectivity !== 8) {
-    throw new UserInputError(`TBD connectivity must be 4 or 8, got ${String(r.connectivity)}`);
-  }
-  if (r.levelsPerDecade * r.decades > 10000) {
-    throw new UserInputError(`TBD sweep too fine: levelsPerDecade × decades must be <= 10000, got ${r.levelsPerDecade * r.decades}`);
-  }
-  return Object.freeze(r);
-}
+// Option types, defaults, validation, the level sweep and the τ* rule are shared with src/detect/tbd.ts
+// (they did not change in the rework); the sweep and blob measurement below are the old algorithm.
+export { CENTRE_METHODS, DEFAULT_TBD_OPTIONS, STOP_RULES, chooseLevel, resolveTbdOptions, sweepThresholds } from '../../src/detect/tbd';
+export type { BlobColumns, CentreMethod, ResolvedTbdOptions, StopRule, TbdOptions, TbdResult, TbdSweep } from '../../src/detect/tbd';
+import { chooseLevel, resolveTbdOptions, sweepThresholds } from '../../src/detect/tbd';
+import type { BlobColumns, ResolvedTbdOptions, TbdOptions, TbdResult, TbdSweep } from '../../src/detect/tbd';
 
 /**
  * Runs TBD on a CNN output map. Public entry: checks the image and options, then runs the core.
@@ -136,47 +43,6 @@ export function resolveTbdOptions(options: TbdOptions = {}): ResolvedTbdOptions 
 export function thresholdedBlobDetection(map: Image, options: TbdOptions = {}): TbdResult {
   checkImage(map);
   return tbdCore(map, resolveTbdOptions(options));
-}
-
-/** The sweep thresholds for a map maximum: τ_k = max · 10^(−k / levelsPerDecade), k = 0..K, all ≥ the floor. */
-export function sweepThresholds(max: number, options: ResolvedTbdOptions): Float64Array {
-  const lowest = Math.max(options.floor, max * Math.pow(10, -options.decades));
-  const levels: number[] = [];
-  for (let k = 0; ; k++) {
-    const tau = max * Math.pow(10, -k / options.levelsPerDecade);
-    // 1e-12 relative slack so that decades × levelsPerDecade integer sweeps include their last level.
-    if (tau < lowest * (1 - 1e-12)) break;
-    levels.push(tau);
-  }
-  return Float64Array.from(levels);
-}
-
-/**
- * Picks k* from the counts N(τ_k) (paper 4.2). Exported for tests and for tuning, which re-picks
- * τ* for many Δmax values from one sweep.
- */
-export function chooseLevel(counts: ArrayLike<number>, deltaMax: number, rule: StopRule): number {
-  const levels = counts.length;
-  if (levels === 0) return -1;
-  if (rule === 'first-exceed') {
-    for (let k = 1; k < levels; k++) {
-      if (counts[k] < 0) return k - 1; // sweep stopped early
-      if (counts[k] - counts[k - 1] > deltaMax) return k - 1;
-    }
-    return levels - 1;
-  }
-  if (levels === 1) return 0;
-  let best = 1;
-  let bestDistance = Infinity;
-  for (let k = 1; k < levels; k++) {
-    if (counts[k] < 0) break;
-    const distance = Math.abs(counts[k] - counts[k - 1] - deltaMax);
-    if (distance < bestDistance) {
-      bestDistance = distance;
-      best = k;
-    }
-  }
-  return best;
 }
 
 function checkImage(map: Image): void {
