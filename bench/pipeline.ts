@@ -9,10 +9,11 @@
  *   npx tsc --outDir tmp/bench-pipeline --rootDir . --module node16 --moduleResolution node16 \
  *     --target es2022 --strict --skipLibCheck --esModuleInterop --resolveJsonModule --types node \
  *     bench/pipeline.ts src/tiling/tile-worker.ts src/adapters/onnx-runtime.ts
- *   node tmp/bench-pipeline/bench/pipeline.js [--images 8] [--size 4096] [--tile 1024] [--model DIR] [--queue kafka|memory]
+ *   node tmp/bench-pipeline/bench/pipeline.js [--images 8] [--size 4096] [--tile 1024] [--model DIR] [--queue kafka|memory] [--data SIMDIR]
  *     [--cases detect,pipeline-1,pipeline-2] [--detect-mpixps X (vsDetect without re-running detect)]
  *
- * Cases, each on the same N synthetic size² images (noise + beam-shaped point sources):
+ * Cases, each on the same N size² images (synthetic: noise + beam-shaped point sources; or with
+ * --data, the first N images of a `deepsource simulate --size 4096` directory):
  *  - detect:        detectFitsImage per image, onnxruntime on one thread (the CLI's --workers 1);
  *  - pipeline-1:    ingest + worker + assemble in one process (runPipeline), one CNN thread;
  *  - pipeline-2:    the same plus a second `deepsource pipeline worker` process in the group.
@@ -120,15 +121,22 @@ async function main(): Promise<void> {
   const s3 = envFile(path.join(STATE, 's3', 'env'));
   const queueKind = arg('queue', kafka ? 'kafka' : 'memory');
   const files: string[] = [];
+  // --data DIR: the first N images of a `deepsource simulate` directory (MeerKAT simulations), copied
+  // so the run's outputs stay out of it; otherwise synthetic images.
+  const data = arg('data', '');
   for (let i = 0; i < images; i++) {
     const f = path.join(work, 'in', `img_${String(i).padStart(3, '0')}.fits`);
     fs.mkdirSync(path.dirname(f), { recursive: true });
-    fs.writeFileSync(f, syntheticImage(100 + i, size));
+    if (data) {
+      const src = path.join(data, `img_${String(i).padStart(3, '0')}.fits`);
+      if (!fs.existsSync(src)) throw new Error(`--data ${data}: ${path.basename(src)} missing (need --images ${images})`);
+      fs.copyFileSync(src, f);
+    } else fs.writeFileSync(f, syntheticImage(100 + i, size));
     files.push(f);
   }
   const mpx = (images * size * size) / 1e6;
   const imageBytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
-  const common = { images, size, tile, model: path.basename(model), cpus: os.cpus().length };
+  const common = { images, size, tile, model: path.basename(model), data: data ? 'simulate' : 'synthetic', cpus: os.cpus().length };
   const cases = new Set(arg('cases', 'detect,pipeline-1,pipeline-2').split(','));
   const services = { kafka: pidFrom(path.join(STATE, 'kafka', 'kafka.pid')), s3: pidFrom(path.join(STATE, 's3', 'versitygw.pid')) };
 
