@@ -51,6 +51,14 @@ export function parseIntOption(name: string, { min, max }: { min?: number; max?:
   };
 }
 
+/** Parses an option that must be one of `choices`, naming the option in the error. */
+export function parseChoiceOption<T extends string>(name: string, choices: readonly T[]): (value: string) => T {
+  return (value: string) => {
+    if (!(choices as readonly string[]).includes(value)) throw new UserInputError(`${name} must be ${choices.join(' or ')}, got ${JSON.stringify(value)}`);
+    return value as T;
+  };
+}
+
 /** Parses a floating-point option, naming the option in the error. */
 export function parseFloatOption(name: string, { min, max }: { min?: number; max?: number } = {}): (value: string) => number {
   return (value: string) => {

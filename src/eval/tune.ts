@@ -96,10 +96,6 @@ export interface TuneOptions {
 export type TuneObjective = 'pc3' | 'pc3-cumulative';
 export const TUNE_OBJECTIVES: readonly TuneObjective[] = Object.freeze(['pc3', 'pc3-cumulative']);
 
-export function parseTuneObjective(value: string): TuneObjective {
-  if (!(TUNE_OBJECTIVES as readonly string[]).includes(value)) throw new UserInputError(`--objective must be ${TUNE_OBJECTIVES.join(' or ')}, got ${JSON.stringify(value)}`);
-  return value as TuneObjective;
-}
 
 /** One image's blobs at one sweep level: mean and centroid positions, peak pixel, area. */
 interface LevelBlobs {

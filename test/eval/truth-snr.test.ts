@@ -1,6 +1,5 @@
-import { parseTruthSnr, truthWithSnr } from '../../src/eval/finders/common';
+import { truthWithSnr } from '../../src/eval/finders/common';
 import type { ColumnTable } from '../../src/catalogue/table';
-import { UserInputError } from '../../src/core/errors';
 
 // A 4x3 image whose pixel (x, y) holds 10*y + x, so every expected value is written down by hand.
 const image = { width: 4, height: 3, data: Float32Array.from({ length: 12 }, (_, i) => 10 * Math.floor(i / 4) + (i % 4)) };
@@ -27,11 +26,5 @@ describe('truthWithSnr (paper section 2: pixel-flux SNR of true sources)', () =>
   test('catalogue: the table is returned unchanged', () => {
     const t = truth();
     expect(truthWithSnr(t, image, 2, 'catalogue')).toBe(t);
-  });
-
-  test('a bad --truth-snr value is a user error naming the option', () => {
-    expect(parseTruthSnr('pixel')).toBe('pixel');
-    expect(() => parseTruthSnr('injected')).toThrow(UserInputError);
-    expect(() => parseTruthSnr('injected')).toThrow(/--truth-snr/);
   });
 });

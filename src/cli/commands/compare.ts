@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
-import { action, parseIntOption } from '../common';
+import { action, parseChoiceOption, parseIntOption } from '../common';
 import { createProgress } from '../progress';
 import { UserInputError } from '../../core/errors';
 import { writeFileAtomic } from '../../fits/write';
@@ -22,7 +22,7 @@ import { detectImage } from '../../detect/detect-image';
 import { parseTbdParams, readTunedTbdParams } from '../../detect/tbd-params';
 import { resolveTbdOptions, type TbdOptions } from '../../detect/tbd';
 import type { CnnRuntime } from '../../model/runtime';
-import { parseTruthSnr, type FinderImage, type TruthSnrMode } from '../../eval/finders/common';
+import { TRUTH_SNR_MODES, type FinderImage, type TruthSnrMode } from '../../eval/finders/common';
 import { runSExtractor, type SExtractorOptions } from '../../eval/finders/sextractor';
 import { runPyBdsf, type PyBdsfOptions } from '../../eval/finders/pybdsf';
 import {
@@ -36,7 +36,7 @@ import {
   type FinderRunner,
 } from '../../eval/compare';
 import { renderReport } from '../../eval/report';
-import { parseTuneObjective, type TuneObjective } from '../../eval/tune';
+import { TUNE_OBJECTIVES, type TuneObjective } from '../../eval/tune';
 import { writeEvaluationPlot, PLOT_COLOURS, PLOT_DASHES, type PlotSeries } from '../../eval/plot';
 import { formatEvaluationSummary } from '../../eval/summary';
 
@@ -153,8 +153,8 @@ export function register(program: Command): void {
     .option('--sextractor-grid <LIST>', 'SExtractor (thresh,minarea) candidates for --val, e.g. "1.5,5;2,20"', parsePairList('--sextractor-grid'), SEXTRACTOR_GRID)
     .option('--note <TEXT>', 'a line for the report notes (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--tbd <FILE>', "DeepSource TBD parameters (a tbd.json, e.g. from tune --json) instead of the model's tbd.json")
-    .option('--truth-snr <MODE>', "true-source SNR: pixel (image value at the true position over the noise, paper section 2) or catalogue (the truth file's snr column)", parseTruthSnr, 'pixel' as TruthSnrMode)
-    .option('--objective <NAME>', 'what --val tuning of SExtractor/PyBDSF maximises: pc3 (paper) or pc3-cumulative (use the same as for `tune`)', parseTuneObjective, 'pc3' as TuneObjective)
+    .option('--truth-snr <MODE>', "true-source SNR: pixel (image value at the true position over the noise, paper section 2) or catalogue (the truth file's snr column)", parseChoiceOption('--truth-snr', TRUTH_SNR_MODES), 'pixel' as TruthSnrMode)
+    .option('--objective <NAME>', 'what --val tuning of SExtractor/PyBDSF maximises: pc3 (paper) or pc3-cumulative (use the same as for `tune`)', parseChoiceOption('--objective', TUNE_OBJECTIVES), 'pc3' as TuneObjective)
     .option('--cache <NAME>', 'finder catalogue cache folder under OUT/.cache (default: the label); comparisons of the same images can share it')
     .option('--report-only', 'only rebuild OUT/report.md from the results already there')
     .action(

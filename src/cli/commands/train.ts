@@ -6,11 +6,11 @@
  *   deepsource train --data sim/train --val sim/val --out models/mine --steps 2000
  */
 import type { Command } from 'commander';
-import { action, parseFloatOption, parseIntOption } from '../common';
+import { action, parseChoiceOption, parseFloatOption, parseIntOption } from '../common';
 import { createProgress } from '../progress';
 import { UserInputError } from '../../core/errors';
 import { loadSimulatedDir, type TrainingImage } from '../../model/training-data';
-import { DEFAULT_TRAIN_OPTIONS, resolveTrainOptions, trainModel, type LrSchedule } from '../../model/train';
+import { DEFAULT_TRAIN_OPTIONS, LR_SCHEDULES, resolveTrainOptions, trainModel, type LrSchedule } from '../../model/train';
 import { TF_BACKEND_PREFERENCES, type TfBackendPreference } from '../../model/tf-backend';
 
 interface TrainCliOptions {
@@ -25,7 +25,7 @@ interface TrainCliOptions {
   resume?: boolean;
   seed?: number;
   lr?: number;
-  lrSchedule?: string;
+  lrSchedule?: LrSchedule;
   lrMin?: number;
   checkpointEvery?: number;
   validateEvery?: number;
@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .option('--resume', 'continue from <model_dir>/checkpoint exactly where training stopped')
     .option('--seed <s>', `random seed: initial weights, patches, augmentation (default ${DEFAULT_TRAIN_OPTIONS.seed})`, parseIntOption('--seed', { min: 0, max: 2 ** 32 - 1 }))
     .option('--lr <rate>', `Adam learning rate (default ${DEFAULT_TRAIN_OPTIONS.learningRate})`, parseFloatOption('--lr', { min: 0 }))
-    .option('--lr-schedule <name>', `constant or cosine (from --lr down to --lr-min at the last step; default ${DEFAULT_TRAIN_OPTIONS.lrSchedule})`)
+    .option('--lr-schedule <name>', `constant or cosine (from --lr down to --lr-min at the last step; default ${DEFAULT_TRAIN_OPTIONS.lrSchedule})`, parseChoiceOption('--lr-schedule', LR_SCHEDULES))
     .option('--lr-min <rate>', `final learning rate of the cosine schedule (default ${DEFAULT_TRAIN_OPTIONS.learningRateMin})`, parseFloatOption('--lr-min', { min: 0 }))
     .option('--checkpoint-every <n>', `checkpoint interval in steps (default ${DEFAULT_TRAIN_OPTIONS.checkpointEvery})`, parseIntOption('--checkpoint-every', { min: 1 }))
     .option('--validate-every <n>', `validation interval in steps (default ${DEFAULT_TRAIN_OPTIONS.validateEvery})`, parseIntOption('--validate-every', { min: 1 }))
@@ -71,7 +71,7 @@ export function register(program: Command): void {
           bn: opts.bn,
           seed: opts.seed,
           learningRate: opts.lr,
-          lrSchedule: opts.lrSchedule as LrSchedule | undefined,
+          lrSchedule: opts.lrSchedule,
           learningRateMin: opts.lrMin,
           checkpointEvery: opts.checkpointEvery,
           validateEvery: opts.validateEvery,

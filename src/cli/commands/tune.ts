@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { action, parseIntOption } from '../common';
+import { action, parseChoiceOption, parseIntOption } from '../common';
 import { createProgress } from '../progress';
 import { readCatalogue } from '../../catalogue/read';
 import { readFitsImage } from '../../fits/read';
@@ -21,8 +21,8 @@ import { detectImage } from '../../detect/detect-image';
 import { beamAreaPx, writeTunedTbdParams } from '../../detect/tbd-params';
 import { findCompareImages } from '../../eval/compare';
 import { snrNoise } from '../../eval/noise';
-import { parseTruthSnr, truthWithSnr, type TruthSnrMode } from '../../eval/finders/common';
-import { parseTuneObjective, tuneTbd, type TuneImage, type TuneObjective } from '../../eval/tune';
+import { TRUTH_SNR_MODES, truthWithSnr, type TruthSnrMode } from '../../eval/finders/common';
+import { TUNE_OBJECTIVES, tuneTbd, type TuneImage, type TuneObjective } from '../../eval/tune';
 import { formatEvaluationSummary, fmt } from '../../eval/summary';
 import { createDeepSourceRunner } from './compare';
 import { parseRadiusBeams } from './evaluate';
@@ -51,8 +51,8 @@ export function register(program: Command): void {
     .option('--threads <N>', 'onnxruntime threads for the CNN', parseIntOption('--threads', { min: 1 }), 2)
     .option('--maps <DIR>', 'keep CNN maps here as IMAGE_ID.cnn.fits and reuse them on the next run')
     .option('--no-write', 'do not write tbd.json into the model directory')
-    .option('--truth-snr <MODE>', "true-source SNR: pixel (image value at the true position over the noise, paper section 2) or catalogue (the truth file's snr column)", parseTruthSnr, 'pixel' as TruthSnrMode)
-    .option('--objective <NAME>', 'what to maximise: pc3 (PC in the SNR bin [3, 3.5), paper section 4.3) or pc3-cumulative (PC over SNR >= 3; steadier on few validation images)', parseTuneObjective, 'pc3' as TuneObjective)
+    .option('--truth-snr <MODE>', "true-source SNR: pixel (image value at the true position over the noise, paper section 2) or catalogue (the truth file's snr column)", parseChoiceOption('--truth-snr', TRUTH_SNR_MODES), 'pixel' as TruthSnrMode)
+    .option('--objective <NAME>', 'what to maximise: pc3 (PC in the SNR bin [3, 3.5), paper section 4.3) or pc3-cumulative (PC over SNR >= 3; steadier on few validation images)', parseChoiceOption('--objective', TUNE_OBJECTIVES), 'pc3' as TuneObjective)
     .option('--radius-beams <R>', 'crossmatch radius in beams', parseRadiusBeams, 2 / 3)
     .action(
       action(async (opts: TuneCliOptions) => {

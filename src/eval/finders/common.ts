@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import type { ColumnTable } from '../../catalogue/table';
 import { buildDetectionTable } from '../../catalogue/schema';
 import type { Image } from '../../core/image';
-import { DeepSourceError, UserInputError } from '../../core/errors';
+import { DeepSourceError } from '../../core/errors';
 import type { Wcs } from '../../fits/wcs';
 
 /** The image a finder runs on, with what conversion and SNR need. */
@@ -95,12 +95,6 @@ export function detectionsFromPositions(target: FinderImage, positions: FinderPo
  */
 export type TruthSnrMode = 'pixel' | 'catalogue';
 export const TRUTH_SNR_MODES: readonly TruthSnrMode[] = Object.freeze(['pixel', 'catalogue']);
-
-/** Parses a --truth-snr option value. */
-export function parseTruthSnr(value: string): TruthSnrMode {
-  if (!(TRUTH_SNR_MODES as readonly string[]).includes(value)) throw new UserInputError(`--truth-snr must be ${TRUTH_SNR_MODES.join(' or ')}, got ${JSON.stringify(value)}`);
-  return value as TruthSnrMode;
-}
 
 /**
  * The truth table with `snr` set per `mode` ('pixel': image value at the nearest pixel of the true
