@@ -7,6 +7,21 @@ const env = kafkaEnv();
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
+/** Creates `topic`, sends one message over `queue`, reads it back with a fresh group, then closes the queue. */
+async function roundTrip(queue: ReturnType<typeof createKafkaQueue>, topic: string, text: string): Promise<string[]> {
+  await queue.ensureTopics([{ topic, partitions: 1 }]);
+  const producer = await queue.producer();
+  await producer.send(topic, [{ key: 'a', value: enc(text) }]);
+  const got: string[] = [];
+  const consumer = queue.consumer();
+  await consumer.start({ topics: [topic], groupId: uniqueName('g'), handler: async (m) => void got.push(dec(m.value)) });
+  await waitFor(() => got.length === 1, 30_000);
+  await consumer.stop();
+  await producer.close();
+  await queue.close();
+  return got;
+}
+
 async function waitFor(cond: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -55,17 +70,7 @@ test('produce and consume in a group; offsets are committed only after the handl
 test('SASL/SCRAM-SHA-512 listener accepts the generated user and refuses a wrong password without echoing it', async () => {
   const topic = uniqueName('scram');
   const ok = createKafkaQueue({ brokers: env.saslBrokers, sasl: { mechanism: 'scram-sha-512', username: env.user, password: env.password } });
-  await ok.ensureTopics([{ topic, partitions: 1 }]);
-  const p = await ok.producer();
-  await p.send(topic, [{ key: 'a', value: enc('over scram') }]);
-  const got: string[] = [];
-  const c = ok.consumer();
-  await c.start({ topics: [topic], groupId: uniqueName('g'), handler: async (m) => void got.push(dec(m.value)) });
-  await waitFor(() => got.length === 1, 30_000);
-  await c.stop();
-  await p.close();
-  await ok.close();
-  expect(got).toEqual(['over scram']);
+  expect(await roundTrip(ok, topic, 'over scram')).toEqual(['over scram']);
 
   const wrongPassword = 'definitely-not-the-password-42';
   const bad = createKafkaQueue({ brokers: env.saslBrokers, sasl: { mechanism: 'scram-sha-512', username: env.user, password: wrongPassword }, logLevel: 'nothing', retries: 1 });
@@ -131,17 +136,7 @@ test('SASL_SSL with SCRAM-SHA-512 (the Rubin alert-stream setup): works with the
   const topic = uniqueName('tls');
   const sasl = { mechanism: 'scram-sha-512' as const, username: env.user, password: env.password };
   const ok = createKafkaQueue({ brokers: env.saslSslBrokers, ssl: { caFile: env.caFile }, sasl });
-  await ok.ensureTopics([{ topic, partitions: 1 }]);
-  const p = await ok.producer();
-  await p.send(topic, [{ key: 'a', value: enc('over tls') }]);
-  const got: string[] = [];
-  const c = ok.consumer();
-  await c.start({ topics: [topic], groupId: uniqueName('g'), handler: async (m) => void got.push(dec(m.value)) });
-  await waitFor(() => got.length === 1, 30_000);
-  await c.stop();
-  await p.close();
-  await ok.close();
-  expect(got).toEqual(['over tls']);
+  expect(await roundTrip(ok, topic, 'over tls')).toEqual(['over tls']);
 
   // Without the CA the self-signed certificate is not trusted: the client refuses to talk.
   const untrusted = createKafkaQueue({ brokers: env.saslSslBrokers, ssl: true, sasl, logLevel: 'nothing', retries: 1 });
