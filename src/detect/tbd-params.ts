@@ -6,7 +6,7 @@
  *
  * File format (JSON object; unknown fields are kept for humans and ignored here):
  *   { "deltaMax": 100, "aMin": 10, "centre": "mean", "stopRule": "closest",
- *     "levelsPerDecade": 20, "decades": 4, "connectivity": 8, ...anything else (pc3, tunedOn...) }
+ *     "levelsPerDecade": 20, "decades": 4, "connectivity": 8, "deblend": 0, ...anything else (pc3, tunedOn...) }
  * snake_case spellings (delta_max, a_min, stop_rule, levels_per_decade) are accepted too.
  *
  * Optional tuning reference (written by `tune` since tbd.json files carried only the values):
@@ -42,6 +42,7 @@ const FIELDS: Record<string, keyof TbdOptions> = {
   decades: 'decades',
   floor: 'floor',
   connectivity: 'connectivity',
+  deblend: 'deblend',
 };
 
 /** Image and beam area of the images the parameters were tuned on, in pixels. */

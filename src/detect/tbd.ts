@@ -29,6 +29,7 @@
  */
 import type { Image } from '../core/image';
 import { UserInputError } from '../core/errors';
+import { deblendBlobs } from './deblend';
 
 /** How a blob's position is defined (paper eqs. 4–6). */
 export type CentreMethod = 'mean' | 'centroid' | 'peak';
@@ -55,6 +56,12 @@ export interface TbdOptions {
   floor?: number;
   /** Pixel connectivity of a blob: 4 (edges) or 8 (edges and corners). */
   connectivity?: 4 | 8;
+  /**
+   * Deblending contrast (beyond the paper, src/detect/deblend.ts): 0 (default) keeps one source per
+   * blob as in section 4.2; c > 0 splits a blob into the branches of its component tree that hold
+   * ≥ Amin pixels and ≥ c of the blob's CNN flux above τ* (like SExtractor's DEBLEND_MINCONT).
+   */
+  deblend?: number;
 }
 
 export type ResolvedTbdOptions = Readonly<Required<TbdOptions>>;
@@ -68,6 +75,7 @@ export const DEFAULT_TBD_OPTIONS: ResolvedTbdOptions = Object.freeze({
   decades: 4,
   floor: 0,
   connectivity: 8,
+  deblend: 0,
 } as const);
 
 /** Blobs as columns (STYLE.md habit 5), ordered by decreasing CNN peak. */
@@ -123,6 +131,9 @@ export function resolveTbdOptions(options: TbdOptions = {}): ResolvedTbdOptions 
   if (!Number.isFinite(r.floor) || r.floor < 0) throw new UserInputError(`TBD floor must be a number >= 0, got ${r.floor}`);
   if (r.connectivity !== 4 && r.connectivity !== 8) {
     throw new UserInputError(`TBD connectivity must be 4 or 8, got ${String(r.connectivity)}`);
+  }
+  if (!Number.isFinite(r.deblend) || r.deblend < 0 || r.deblend >= 1) {
+    throw new UserInputError(`TBD deblend contrast must be a number in [0, 1) (0: no deblending), got ${r.deblend}`);
   }
   if (r.levelsPerDecade * r.decades > 10000) {
     throw new UserInputError(`TBD sweep too fine: levelsPerDecade × decades must be <= 10000, got ${r.levelsPerDecade * r.decades}`);
@@ -268,7 +279,7 @@ export interface TbdSweepHandle {
   readonly thresholds: Float64Array;
   /** N(τ_k) for every level (full sweep). */
   readonly counts: Int32Array;
-  detect(options?: Pick<TbdOptions, 'deltaMax' | 'aMin' | 'centre' | 'stopRule'>): TbdResult;
+  detect(options?: Pick<TbdOptions, 'deltaMax' | 'aMin' | 'centre' | 'stopRule' | 'deblend'>): TbdResult;
 }
 
 export function createTbdSweep(
@@ -727,6 +738,11 @@ function countBlobs(state: SweepState, stopAbove: number): Int32Array {
 
 /** The blobs at level k: rebuilds the union-find up to k (incrementally when possible), then measures. */
 function blobsAtLevel(state: SweepState, k: number, options: ResolvedTbdOptions): BlobColumns {
+  const blobs = unionFindBlobsAtLevel(state, k, options);
+  return options.deblend > 0 ? deblendBlobs(state.map, blobs, state.thresholds[k], options) : blobs;
+}
+
+function unionFindBlobsAtLevel(state: SweepState, k: number, options: ResolvedTbdOptions): BlobColumns {
   if (state.builtLevel > k) resetUnionFind(state);
   if (state.builtLevel < k) {
     forEachLevelRun(state, state.builtLevel + 1, k, (from, to, level, levelDone) => {

@@ -10,8 +10,11 @@
  * (mean and centroid centres), made cheap by a sweep floor at τ* itself. Every grid point is then
  * a filter plus a crossmatch.
  *
+ * Deblending (beyond the paper, src/detect/deblend.ts) is searched too: its contrast and Amin decide
+ * the split, so each (level, Amin, contrast) replays the level's component trees, built once.
+ *
  * Ties of PC3 go to the higher cumulative PC(SNR >= 3), then the lower S90, then the earlier grid
- * point (grid order is the paper's best first: Δmax 100, Amin 10, mean centre).
+ * point (grid order is the paper's best first: Δmax 100, Amin 10, mean centre, no deblending).
  */
 import type { ColumnTable } from '../catalogue/table';
 import type { Image } from '../core/image';
@@ -25,6 +28,7 @@ import {
   type StopRule,
   type TbdOptions,
 } from '../detect/tbd';
+import { buildMergeForest, deblendForest, type MergeForest } from '../detect/deblend';
 import { concatSamples, matchImages, resolveEvaluateOptions, summarise, type Evaluation, type MatchSample } from './metrics';
 import { pixelValues } from './finders/common';
 
@@ -46,6 +50,8 @@ export interface TuneGrid {
   aMin: readonly number[];
   centre: readonly CentreMethod[];
   stopRule: readonly StopRule[];
+  /** Deblending contrasts (0: none, the paper's TBD; src/detect/deblend.ts). */
+  deblend: readonly number[];
 }
 
 export const DEFAULT_TUNE_GRID: Readonly<TuneGrid> = Object.freeze({
@@ -53,6 +59,7 @@ export const DEFAULT_TUNE_GRID: Readonly<TuneGrid> = Object.freeze({
   aMin: Object.freeze([10, 0, 2, 4, 6, 8, 12, 15, 20, 30, 40, 60, 100, 150, 200, 300]),
   centre: Object.freeze(['mean', 'centroid', 'peak'] as CentreMethod[]),
   stopRule: Object.freeze(['closest', 'first-exceed'] as StopRule[]),
+  deblend: Object.freeze([0, 0.001, 0.005, 0.02, 0.1]),
 });
 
 export interface TuneTrial {
@@ -60,6 +67,7 @@ export interface TuneTrial {
   aMin: number;
   centre: CentreMethod;
   stopRule: StopRule;
+  deblend: number;
   pc3: number | null;
   pc3_cumulative: number | null;
   purity3: number | null;
@@ -97,10 +105,15 @@ export type TuneObjective = 'pc3' | 'pc3-cumulative';
 export const TUNE_OBJECTIVES: readonly TuneObjective[] = Object.freeze(['pc3', 'pc3-cumulative']);
 
 
-/** One image's blobs at one sweep level: mean and centroid positions, peak pixel, area. */
+/**
+ * One image's blobs at one sweep level: mean and centroid positions, peak pixel, area; and their
+ * component trees for deblending (built on first use; the same blobs in the same order either way).
+ */
 interface LevelBlobs {
   mean: BlobColumns;
   centroid: BlobColumns;
+  threshold: number;
+  forest?: MergeForest;
 }
 
 export function tuneTbd(images: readonly TuneImage[], options: TuneOptions = {}): TuneResult {
@@ -113,12 +126,13 @@ export function tuneTbd(images: readonly TuneImage[], options: TuneOptions = {})
   for (const aMin of grid.aMin) resolveTbdOptions({ aMin });
   for (const centre of grid.centre) resolveTbdOptions({ centre });
   for (const stopRule of grid.stopRule) resolveTbdOptions({ stopRule });
+  for (const deblend of grid.deblend) resolveTbdOptions({ deblend });
   const evalOptions = resolveEvaluateOptions({ radiusBeams: options.radiusBeams, space: 'pixel' });
 
   // Per image: the level chosen by each (Δmax, rule), and blobs per distinct level.
   const perImage = images.map((img) => {
     checkTuneImage(img);
-    const sweep = thresholdedBlobDetection(img.cnn, base).sweep;
+    const sweep = thresholdedBlobDetection(img.cnn, { ...base, deblend: 0 }).sweep;
     const levelOf = new Map<string, number>();
     for (const deltaMax of grid.deltaMax) for (const rule of grid.stopRule) levelOf.set(`${deltaMax}|${rule}`, chooseLevel(sweep.counts, deltaMax, rule));
     const blobsAt = new Map<number, LevelBlobs>();
@@ -126,8 +140,8 @@ export function tuneTbd(images: readonly TuneImage[], options: TuneOptions = {})
       if (k < 0) continue;
       const tau = sweep.thresholds[k];
       const atLevel = (centre: CentreMethod) =>
-        thresholdedBlobDetection(img.cnn, { ...base, floor: tau, stopRule: 'first-exceed', deltaMax: Number.MAX_VALUE, aMin: 0, centre }).blobs;
-      blobsAt.set(k, { mean: atLevel('mean'), centroid: atLevel('centroid') });
+        thresholdedBlobDetection(img.cnn, { ...base, floor: tau, stopRule: 'first-exceed', deltaMax: Number.MAX_VALUE, aMin: 0, centre, deblend: 0 }).blobs;
+      blobsAt.set(k, { mean: atLevel('mean'), centroid: atLevel('centroid'), threshold: tau });
     }
     return { img, levelOf, blobsAt };
   });
@@ -137,11 +151,12 @@ export function tuneTbd(images: readonly TuneImage[], options: TuneOptions = {})
   for (const deltaMax of grid.deltaMax) {
     for (const stopRule of grid.stopRule) {
       for (const aMin of grid.aMin) {
-        for (const centre of grid.centre) {
+        for (const [centre, deblend] of grid.centre.flatMap((c) => grid.deblend.map((d) => [c, d] as const))) {
           const samples: MatchSample[] = perImage.map(({ img, levelOf, blobsAt }) => {
             const k = levelOf.get(`${deltaMax}|${stopRule}`) ?? -1;
             const blobs = k >= 0 ? blobsAt.get(k) : undefined;
-            return matchImages([{ imageId: img.imageId, truth: img.truth, detections: blobTable(img, blobs, aMin, centre), beamArcsec: img.beamArcsec, pixelScaleArcsec: img.pixelScaleArcsec }], evalOptions);
+            const source = blobs && deblend > 0 ? deblended(img, blobs, base.connectivity, aMin, deblend, centre) : blobs && (centre === 'centroid' ? blobs.centroid : blobs.mean);
+            return matchImages([{ imageId: img.imageId, truth: img.truth, detections: blobTable(img, source, aMin, centre), beamArcsec: img.beamArcsec, pixelScaleArcsec: img.pixelScaleArcsec }], evalOptions);
           });
           const evaluation = summarise(concatSamples(samples), evalOptions);
           const trial: TuneTrial = {
@@ -149,6 +164,7 @@ export function tuneTbd(images: readonly TuneImage[], options: TuneOptions = {})
             aMin,
             centre,
             stopRule,
+            deblend,
             pc3: evaluation.pc['3'],
             pc3_cumulative: evaluation.pc_cumulative['3'],
             purity3: evaluation.purity['3'],
@@ -204,9 +220,15 @@ export function pc3Score(pc3: number | null, completeness3: number | null): numb
   return completeness3 === 0 ? 0 : -1;
 }
 
-function blobTable(img: TuneImage, blobs: LevelBlobs | undefined, aMin: number, centre: CentreMethod): ColumnTable {
-  if (!blobs) return { columns: { x: new Float64Array(0), y: new Float64Array(0), snr: new Float64Array(0) }, info: {}, metadata: {} };
-  const source = centre === 'centroid' ? blobs.centroid : blobs.mean;
+/** The level's blobs split by the deblender (the component trees are built once per level). */
+function deblended(img: TuneImage, blobs: LevelBlobs, connectivity: 4 | 8, aMin: number, contrast: number, centre: CentreMethod): BlobColumns {
+  blobs.forest ??= buildMergeForest(img.cnn, blobs.mean, blobs.threshold, connectivity);
+  const forest = centre === 'centroid' ? { ...blobs.forest, blobs: blobs.centroid } : blobs.forest;
+  return deblendForest(forest, img.cnn.width, aMin, contrast, centre);
+}
+
+function blobTable(img: TuneImage, source: BlobColumns | undefined, aMin: number, centre: CentreMethod): ColumnTable {
+  if (!source) return { columns: { x: new Float64Array(0), y: new Float64Array(0), snr: new Float64Array(0) }, info: {}, metadata: {} };
   const keep: number[] = [];
   for (let i = 0; i < source.count; i++) if (source.area[i] >= aMin) keep.push(i);
   const x = new Float64Array(keep.length);

@@ -23,6 +23,8 @@ describe('choice options on the command line: one line, exit 2', () => {
     [['tune', '--data', 'x', '--model', 'natural', '--objective', 'pc4'], /--objective must be pc3 or pc3-cumulative/],
     [['compare', '--data', 'x', '--truth-snr', 'injected'], /--truth-snr must be pixel or catalogue/],
     [['train', '--data', 'x', '--out', 'y', '--lr-schedule', 'step'], /--lr-schedule must be constant or cosine/],
+    [['detect', 'x.fits', '--deblend', '1.5'], /--deblend must be <= 0.999, got 1.5/],
+    [['tune', '--data', 'x', '--model', 'natural', '--deblend', '0,abc'], /--deblend must be a number, got "abc"/],
   ];
   test.each(cases)('%j', (args, message) => {
     const res = spawnSync(process.execPath, [join(ROOT, 'bin', 'deepsource.js'), ...args], { encoding: 'utf8' });

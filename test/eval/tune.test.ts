@@ -40,12 +40,12 @@ describe('tuneTbd', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const grid = { deltaMax: [2, 5, 20], aMin: [0, 3, 8], centre: ['mean', 'peak'] as const, stopRule: ['closest', 'first-exceed'] as const };
+  const grid = { deltaMax: [2, 5, 20], aMin: [0, 3, 8], centre: ['mean', 'peak'] as const, stopRule: ['closest', 'first-exceed'] as const, deblend: [0, 0.01, 0.2] };
 
   test('tries every grid point and keeps the best PC3', () => {
     const r = tuneTbd(images, { grid: { ...grid, centre: [...grid.centre], stopRule: [...grid.stopRule] } });
     expect(r.images).toBe(2);
-    expect(r.trials).toHaveLength(3 * 3 * 2 * 2);
+    expect(r.trials).toHaveLength(3 * 3 * 2 * 2 * 3);
     for (const t of r.trials) expect(better(t, r.best)).toBe(false);
     expect(r.best.pc3).not.toBeNull();
     expect(r.bestEvaluation.pc['3']).toBe(r.best.pc3);
@@ -53,9 +53,13 @@ describe('tuneTbd', () => {
 
   test('the fast path agrees with running TBD directly with the chosen parameters', () => {
     const r = tuneTbd(images, { grid: { ...grid, centre: [...grid.centre], stopRule: [...grid.stopRule] } });
-    for (const trial of [r.best, ...r.trials.filter((_, i) => i % 7 === 3)]) {
+    const sampled = [r.best, ...r.trials.filter((_, i) => i % 7 === 3)];
+    // deblending must change something on these fields, or this comparison would not test its fast path
+    expect(r.trials.some((t, i) => t.deblend > 0 && t.detections !== r.trials[i - (i % 3)].detections)).toBe(true);
+    expect(sampled.some((t) => t.deblend > 0)).toBe(true);
+    for (const trial of sampled) {
       const inputs = images.map((img) => {
-        const blobs = thresholdedBlobDetection(img.cnn, { deltaMax: trial.deltaMax, aMin: trial.aMin, centre: trial.centre, stopRule: trial.stopRule }).blobs;
+        const blobs = thresholdedBlobDetection(img.cnn, { deltaMax: trial.deltaMax, aMin: trial.aMin, centre: trial.centre, stopRule: trial.stopRule, deblend: trial.deblend }).blobs;
         const x = trial.centre === 'peak' ? Float64Array.from(blobs.peakX) : blobs.x;
         const y = trial.centre === 'peak' ? Float64Array.from(blobs.peakY) : blobs.y;
         const snr = pixelValues(img.image, x, y).map((v) => v / img.noise);
@@ -71,12 +75,13 @@ describe('tuneTbd', () => {
   test('bad input is named', () => {
     expect(() => tuneTbd([])).toThrow(/at least one validation image/);
     expect(() => tuneTbd(images, { grid: { aMin: [] } })).toThrow(/grid aMin must list/);
+    expect(() => tuneTbd(images, { grid: { deblend: [0, 1.5] } })).toThrow(/deblend contrast must be a number in \[0, 1\)/);
     expect(() => tuneTbd([{ ...images[0], noise: 0 }])).toThrow(/img_000: noise must be > 0/);
   });
 });
 
 describe('better', () => {
-  const t = (pc3: number | null, cum: number | null, s90: number | null, completeness3: number | null = null): TuneTrial => ({ deltaMax: 1, aMin: 1, centre: 'mean', stopRule: 'closest', pc3, pc3_cumulative: cum, purity3: null, completeness3, s90, detections: 0 });
+  const t = (pc3: number | null, cum: number | null, s90: number | null, completeness3: number | null = null): TuneTrial => ({ deltaMax: 1, aMin: 1, centre: 'mean', stopRule: 'closest', deblend: 0, pc3, pc3_cumulative: cum, purity3: null, completeness3, s90, detections: 0 });
   test('PC3 first, then cumulative PC3, then lower S90; null is worst', () => {
     expect(better(t(0.5, 0, 9), t(0.4, 1, 1))).toBe(true);
     expect(better(t(0.5, 0.6, 9), t(0.5, 0.5, 1))).toBe(true);

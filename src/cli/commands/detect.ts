@@ -36,6 +36,7 @@ export interface DetectCliOptions {
   aMin?: number;
   centre?: CentreMethod;
   stopRule?: StopRule;
+  deblend?: number;
   saveCnn?: string;
   beam?: Beam;
   noise: NonNullable<DetectFitsOptions['noise']>;
@@ -82,8 +83,8 @@ export function planOutputs(images: readonly string[], out: string | undefined, 
 }
 
 /** TBD options: command line over the model's tbd.json over the paper's defaults (modelTbdOptions). */
-export function tbdOptionsFor(modelDir: string, cli: Pick<DetectCliOptions, 'deltaMax' | 'aMin' | 'centre' | 'stopRule'>): ModelTbd {
-  return modelTbdOptions(modelDir, { deltaMax: cli.deltaMax, aMin: cli.aMin, centre: cli.centre, stopRule: cli.stopRule });
+export function tbdOptionsFor(modelDir: string, cli: Pick<DetectCliOptions, 'deltaMax' | 'aMin' | 'centre' | 'stopRule' | 'deblend'>): ModelTbd {
+  return modelTbdOptions(modelDir, { deltaMax: cli.deltaMax, aMin: cli.aMin, centre: cli.centre, stopRule: cli.stopRule, deblend: cli.deblend });
 }
 
 /** Starts the CNN executor: a worker pool for --workers > 1, else onnxruntime on this thread. */
@@ -191,6 +192,7 @@ export function register(program: Command): void {
     .option('--a-min <N>', 'TBD Amin, smallest blob area in px (default: the model tbd.json, else 10)', parseFloatOption('--a-min', { min: 0 }))
     .option('--centre <METHOD>', 'blob centre: mean (eq. 4) | centroid (eq. 5) | peak (eq. 6)', parseCentre)
     .option('--stop-rule <RULE>', "closest (paper text) | first-exceed (the authors' code)", parseStopRule)
+    .option('--deblend <CONTRAST>', 'split blobs into component-tree branches holding >= CONTRAST of the blob flux and >= Amin px (beyond the paper; 0 = off; default: the model tbd.json, else 0)', parseFloatOption('--deblend', { min: 0, max: 0.999 }))
     .option('--save-cnn <FILE.fits|DIR>', 'also write the CNN output map (FITS, same WCS)')
     .option('--beam <ARCSEC>', 'restoring beam BMAJ[,BMIN[,BPA]] in arcsec when the header has none', (v: string) => parseBeamOption(v))
     .option('--noise <auto|mad|border:PX>', 'noise for local_rms/snr: auto = border std for DeepSource simulations (BORDERPX), MAD local rms otherwise', parseNoiseOption, 'auto' as DetectCliOptions['noise'])

@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { action, parseChoiceOption, parseIntOption } from '../common';
+import { action, parseChoiceOption, parseFloatOption, parseIntOption } from '../common';
 import { createProgress } from '../progress';
 import { readCatalogue } from '../../catalogue/read';
 import { readFitsImage } from '../../fits/read';
@@ -22,7 +22,7 @@ import { beamAreaPx, writeTunedTbdParams } from '../../detect/tbd-params';
 import { findCompareImages } from '../../eval/compare';
 import { snrNoise } from '../../eval/noise';
 import { TRUTH_SNR_MODES, truthWithSnr, type TruthSnrMode } from '../../eval/finders/common';
-import { TUNE_OBJECTIVES, tuneTbd, type TuneImage, type TuneObjective } from '../../eval/tune';
+import { DEFAULT_TUNE_GRID, TUNE_OBJECTIVES, tuneTbd, type TuneImage, type TuneObjective } from '../../eval/tune';
 import { formatEvaluationSummary, fmt } from '../../eval/summary';
 import { createDeepSourceRunner } from './compare';
 import { parseRadiusBeams } from './evaluate';
@@ -38,6 +38,7 @@ interface TuneCliOptions {
   radiusBeams: number;
   truthSnr: TruthSnrMode;
   objective: TuneObjective;
+  deblend?: number[];
 }
 
 export function register(program: Command): void {
@@ -54,6 +55,7 @@ export function register(program: Command): void {
     .option('--truth-snr <MODE>', "true-source SNR: pixel (image value at the true position over the noise, paper section 2) or catalogue (the truth file's snr column)", parseChoiceOption('--truth-snr', TRUTH_SNR_MODES), 'pixel' as TruthSnrMode)
     .option('--objective <NAME>', 'what to maximise: pc3 (PC in the SNR bin [3, 3.5), paper section 4.3) or pc3-cumulative (PC over SNR >= 3; steadier on few validation images)', parseChoiceOption('--objective', TUNE_OBJECTIVES), 'pc3' as TuneObjective)
     .option('--radius-beams <R>', 'crossmatch radius in beams', parseRadiusBeams, 2 / 3)
+    .option('--deblend <LIST>', `deblending contrasts to search, comma-separated (0 = the paper's TBD without deblending; default ${DEFAULT_TUNE_GRID.deblend.join(',')})`, parseDeblendList)
     .action(
       action(async (opts: TuneCliOptions) => {
         const set = findCompareImages(opts.data, opts.limit);
@@ -99,18 +101,18 @@ export function register(program: Command): void {
           await ds.close();
         }
         const t0 = performance.now();
-        const result = tuneTbd(images, { radiusBeams: opts.radiusBeams, objective: opts.objective });
+        const result = tuneTbd(images, { radiusBeams: opts.radiusBeams, objective: opts.objective, grid: opts.deblend ? { deblend: opts.deblend } : {} });
         const seconds = (performance.now() - t0) / 1000;
         const b = result.best;
         process.stdout.write(
           `best of ${result.trials.length} settings on ${result.images} image(s) (${seconds.toFixed(1)} s): ` +
-            `deltaMax ${b.deltaMax}, aMin ${b.aMin}, centre ${b.centre}, stop rule ${b.stopRule}: PC3 ${fmt(b.pc3)}, PC>=3 ${fmt(b.pc3_cumulative)}, S90 ${fmt(b.s90)}\n`,
+            `deltaMax ${b.deltaMax}, aMin ${b.aMin}, centre ${b.centre}, stop rule ${b.stopRule}, deblend ${b.deblend}: PC3 ${fmt(b.pc3)}, PC>=3 ${fmt(b.pc3_cumulative)}, S90 ${fmt(b.s90)}\n`,
         );
         process.stdout.write(formatEvaluationSummary(result.bestEvaluation, 'tuned') + '\n');
         if (opts.write) {
           const written = await writeTunedTbdParams(
             ds.modelDir,
-            { deltaMax: b.deltaMax, aMin: b.aMin, centre: b.centre, stopRule: b.stopRule, ...result.sweep },
+            { deltaMax: b.deltaMax, aMin: b.aMin, centre: b.centre, stopRule: b.stopRule, deblend: b.deblend, ...result.sweep },
             { pc3: b.pc3, pc3_cumulative: b.pc3_cumulative, s90: b.s90, tunedOn: resolve(opts.data), images: set.ids, radiusBeams: opts.radiusBeams, objective: result.objective, truthSnr: opts.truthSnr, tunedAt: new Date().toISOString(),
               referenceImageAreaPx: mean(imageAreas), referenceBeamAreaPx: mean(beamAreas) },
           );
@@ -119,6 +121,11 @@ export function register(program: Command): void {
         if (opts.json) await writeFileAtomic(opts.json, Buffer.from(JSON.stringify({ ...result, seconds }, null, 2) + '\n'));
       }),
     );
+}
+
+function parseDeblendList(value: string): number[] {
+  const parse = parseFloatOption('--deblend', { min: 0, max: 0.999 });
+  return value.split(',').map((v) => parse(v.trim()));
 }
 
 function mean(values: readonly number[]): number {
