@@ -93,6 +93,8 @@ export interface TuneOptions {
   radiusBeams?: number;
   /** What is maximised (default 'pc3', the paper's section 4.3). */
   objective?: TuneObjective;
+  /** Called after each (Δmax, stop rule) group of grid points: done and total groups. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -148,6 +150,7 @@ export function tuneTbd(images: readonly TuneImage[], options: TuneOptions = {})
 
   const trials: TuneTrial[] = [];
   let best: { trial: TuneTrial; evaluation: Evaluation } | undefined;
+  let groupsDone = 0;
   for (const deltaMax of grid.deltaMax) {
     for (const stopRule of grid.stopRule) {
       for (const aMin of grid.aMin) {
@@ -176,6 +179,7 @@ export function tuneTbd(images: readonly TuneImage[], options: TuneOptions = {})
           if (!best || better(trial, best.trial, options.objective)) best = { trial, evaluation };
         }
       }
+      options.onProgress?.(++groupsDone, grid.deltaMax.length * grid.stopRule.length);
     }
   }
   return {

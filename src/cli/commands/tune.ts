@@ -101,7 +101,17 @@ export function register(program: Command): void {
           await ds.close();
         }
         const t0 = performance.now();
-        const result = tuneTbd(images, { radiusBeams: opts.radiusBeams, objective: opts.objective, grid: opts.deblend ? { deblend: opts.deblend } : {} });
+        let search: ReturnType<typeof createProgress> | undefined;
+        const result = tuneTbd(images, {
+          radiusBeams: opts.radiusBeams,
+          objective: opts.objective,
+          grid: opts.deblend ? { deblend: opts.deblend } : {},
+          onProgress: (done, total) => {
+            search ??= createProgress('tune: TBD grid (Δmax × stop rule)', total);
+            search.update(done);
+          },
+        });
+        search?.stop();
         const seconds = (performance.now() - t0) / 1000;
         const b = result.best;
         process.stdout.write(
