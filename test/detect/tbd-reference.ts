@@ -8,7 +8,7 @@
  * spaced logarithmically (the paper: "we need more accuracy for smaller τ values ... we used
  * logarithmic steps"). N(τ) is the number of connected blobs above τ, and
  * ΔN(τ_k) = N(τ_k) − N(τ_{k−1}). The chosen threshold τ* is
- *   - 'closest' (paper text): the first level whose ΔN is as close as possible to Δmax;
+ *   - 'closest' (paper text): the level whose ΔN is closest to Δmax, down to the first level whose ΔN reaches it;
  *   - 'first-exceed' (the authors' code): stop as soon as ΔN exceeds Δmax and take the previous level
  *     (the last level if it never does).
  * Blobs above τ* smaller than Amin pixels are dropped (Fig. 6), and each remaining blob gives one

@@ -45,6 +45,16 @@ describe('thresholdedBlobDetection on a hand-worked map', () => {
     expect(thresholdedBlobDetection(MAP, { ...SWEEP, deltaMax: 2.5 }).sweep.threshold).toBe(10);
   });
 
+  test('closest rule stops at the first approach to Δmax, not a later one where ΔN falls back as blobs merge', () => {
+    // ΔN = 10, 2566, 3389, 5775, 3265: rises past Δmax = 3200 at level 3, peaks, falls back through it.
+    const counts = [0, 10, 2576, 5965, 11740, 15005];
+    expect(chooseLevel(counts, 3200, 'closest')).toBe(3); // |3389 − 3200| = 189 < |2566 − 3200| = 634
+    expect(chooseLevel(counts, 3000, 'closest')).toBe(3); // 389 < 434
+    expect(chooseLevel(counts, 2700, 'closest')).toBe(2); // 134 < 689
+    // never reached: the closest over the whole sweep
+    expect(chooseLevel(counts, 9000, 'closest')).toBe(4);
+  });
+
   test("first-exceed rule (authors' code) stops when ΔN > Δmax and keeps the previous level", () => {
     const rule = { ...SWEEP, stopRule: 'first-exceed' as const };
     expect(thresholdedBlobDetection(MAP, { ...rule, deltaMax: 1 }).sweep.threshold).toBe(100);
