@@ -185,12 +185,12 @@ describe('deepsource detect', () => {
     expect(res.status).toBe(0);
     const table = await readCatalogue(out);
     // Hand-worked: beam 54.24" × 24.65" at 5"/px → 1.13309·54.243·24.653/25 = 60.6 px; the natural
-    // reference beam is 278.8 px, so Amin 100 → round(100·60.6/278.8) = round(21.7) = 22; the image is
+    // reference beam is 278.8 px, so Amin 60 → round(60·60.6/278.8) = round(13.04) = 13; the image is
     // 512² = a quarter of 1024², so Δmax 200 → 50.
     const tbdMeta = JSON.parse(table.metadata[META.tbd]) as Record<string, number>;
-    expect(tbdMeta.a_min).toBe(22);
+    expect(tbdMeta.a_min).toBe(13);
     expect(tbdMeta.delta_max).toBe(50);
-    expect(tbdMeta.tuned_a_min).toBe(100);
+    expect(tbdMeta.tuned_a_min).toBe(60);
     expect(tbdMeta.tuned_delta_max).toBe(200);
     expect(tbdMeta.delta_max_scale).toBe(0.25);
     const x = table.columns.x as Float64Array;
