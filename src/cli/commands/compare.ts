@@ -104,7 +104,7 @@ export async function createDeepSourceRunner(modelName: string, threads: number,
   const weights = createHash('sha256').update(readFileSync(join(modelDir, 'model.onnx'))).digest('hex').slice(0, 16);
   return {
     name: 'deepsource',
-    params: { model: modelDir, weights, tbd },
+    params: { model: modelDir, weights, tbd, code: detectionCodeHash() },
     executor,
     modelDir,
     async run(target: FinderImage) {
@@ -122,6 +122,18 @@ export async function createDeepSourceRunner(modelName: string, threads: number,
       await runtime.dispose();
     },
   };
+}
+
+/**
+ * Hash of the detection code this process runs (every file of src/detect, or dist/detect when
+ * compiled): part of DeepSource's cache key, so a change to TBD (a new τ* rule, deblending) never
+ * reuses catalogues made by the previous code.
+ */
+function detectionCodeHash(): string {
+  const dir = join(__dirname, '..', '..', 'detect');
+  const hash = createHash('sha256');
+  for (const file of readdirSync(dir).filter((f) => /\.(js|ts)$/.test(f)).sort()) hash.update(file).update(readFileSync(join(dir, file)));
+  return hash.digest('hex').slice(0, 16);
 }
 
 export function sextractorRunner(options: SExtractorOptions, name = 'sextractor'): FinderRunner {
