@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserInputError } from '../core/errors';
-import type { TbdOptions } from '../detect/tbd';
+import { DEFAULT_TBD_OPTIONS, resolveTbdOptions, type TbdOptions } from '../detect/tbd';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './context';
 import type { PipelineNoise } from './assemble';
 
@@ -188,6 +188,13 @@ export function parsePipelineConfig(raw: unknown, where: string, env: NodeJS.Pro
   const r = top.retry === undefined ? {} : obj(top.retry, 'retry');
   known(r, 'retry', ['maxAttempts', 'backoffMs', 'maxBackoffMs']);
   const tbd = top.tbd === undefined ? {} : (obj(top.tbd, 'tbd') as TbdOptions);
+  known(tbd as Raw, 'tbd', Object.keys(DEFAULT_TBD_OPTIONS));
+  try {
+    resolveTbdOptions(tbd);
+  } catch (err) {
+    if (err instanceof UserInputError) fail('tbd', err.message.replace(/^TBD /, ''));
+    throw err;
+  }
   let noise: PipelineNoise = 'auto';
   if (top.noise !== undefined) {
     const n = str(top.noise, 'noise');

@@ -27,6 +27,8 @@ test('errors name the field', () => {
   expect(parse({ storage: { kind: 'minio' } })).toThrow(/^f.yaml: storage.kind must be local or s3, got "minio"$/);
   expect(parse({ tiling: { tile: 'big' } })).toThrow(/f.yaml: tiling.tile must be an integer >= 1, got "big"/);
   expect(parse({ workers: 3 })).toThrow(/f.yaml: config.workers is not a known setting/);
+  expect(parse({ tbd: { deltamax: 50 } })).toThrow(/f.yaml: tbd.deltamax is not a known setting \(expected one of deltaMax, aMin/);
+  expect(parse({ tbd: { deblend: 2 } })).toThrow(/^f.yaml: tbd deblend contrast must be a number in \[0, 1\)/);
   expect(parse({ queue: { kind: 'kafka', brokersEnv: 'NOPE_NOT_SET' } })).toThrow(/queue.brokersEnv names environment variable NOPE_NOT_SET, which is not set/);
   expect(parse({ queue: { kind: 'kafka', brokers: ['b:1'], sasl: { username: 'u', password: 'hunter2' } } })).toThrow(/queue.sasl.password must not be in the file; use passwordEnv/);
   expect(parse({ runId: '../x' })).toThrow(/runId must be/);
