@@ -63,9 +63,11 @@ const MAX_SPLIT_AREA = 1 << 22;
 
 /**
  * Builds the component tree of every blob: the blob's pixels are those ≥ `threshold` connected to
- * its peak (exactly TBD's blob at τ*, since a pixel's level is ≤ k* iff its value is ≥ τ*).
+ * its peak (exactly TBD's blob at τ*, since a pixel's level is ≤ k* iff its value is ≥ τ*). Blobs
+ * under `minSplitArea` pixels get no tree (with Amin fixed, a blob needs 2·Amin to split into two
+ * branches of Amin): at 16384² most blobs are small, and this keeps the trees' memory down.
  */
-export function buildMergeForest(map: Image, blobs: BlobColumns, threshold: number, connectivity: 4 | 8): MergeForest {
+export function buildMergeForest(map: Image, blobs: BlobColumns, threshold: number, connectivity: 4 | 8, minSplitArea = MIN_SPLIT_AREA): MergeForest {
   const { data, width, height } = map;
   const seen = new Uint32Array((width * height + 31) >>> 5);
   const eventStart = new Int32Array(blobs.count + 1);
@@ -81,7 +83,7 @@ export function buildMergeForest(map: Image, blobs: BlobColumns, threshold: numb
 
   for (let b = 0; b < blobs.count; b++) {
     eventStart[b] = rootA.length;
-    if (blobs.area[b] < MIN_SPLIT_AREA || blobs.area[b] > MAX_SPLIT_AREA) continue;
+    if (blobs.area[b] < Math.max(MIN_SPLIT_AREA, minSplitArea) || blobs.area[b] > MAX_SPLIT_AREA) continue;
     // Flood fill from the peak: the blob's pixels.
     const start = blobs.peakY[b] * width + blobs.peakX[b];
     const pixels: number[] = [start];
@@ -361,6 +363,6 @@ export function deblendForest(forest: MergeForest, width: number, aMin: number, 
 /** Splits the blobs of one TBD result (see the file comment); `contrast` 0 returns them unchanged. */
 export function deblendBlobs(map: Image, blobs: BlobColumns, threshold: number, options: { aMin: number; deblend: number; centre: CentreMethod; connectivity: 4 | 8 }): BlobColumns {
   if (!(options.deblend > 0) || blobs.count === 0) return blobs;
-  const forest = buildMergeForest(map, blobs, threshold, options.connectivity);
+  const forest = buildMergeForest(map, blobs, threshold, options.connectivity, 2 * Math.max(1, options.aMin));
   return deblendForest(forest, map.width, options.aMin, options.deblend, options.centre);
 }
