@@ -5,8 +5,9 @@
  * spaced logarithmically (the paper: "we need more accuracy for smaller τ values ... we used
  * logarithmic steps"). N(τ) is the number of connected blobs above τ, and
  * ΔN(τ_k) = N(τ_k) − N(τ_{k−1}). The chosen threshold τ* is
- *   - 'closest' (paper text, "where ΔN first comes closest to Δmax"): the level whose ΔN is closest
- *     to Δmax among the levels down to the first one whose ΔN reaches Δmax (see chooseLevel);
+ *   - 'closest' (paper text, section 4.2: "decreasing τ until ΔN is as close as possible to Δmax"):
+ *     the level whose ΔN is closest to Δmax among the levels down to the first one whose ΔN reaches
+ *     Δmax (see chooseLevel);
  *   - 'first-exceed' (the authors' code): stop as soon as ΔN exceeds Δmax and take the previous level
  *     (the last level if it never does).
  * Blobs above τ* smaller than Amin pixels are dropped (Fig. 6), and each remaining blob gives one
@@ -182,8 +183,8 @@ export function chooseLevel(counts: ArrayLike<number>, deltaMax: number, rule: S
   if (levels === 1) return 0;
   // 'closest' (section 4.2: "selects the τ* by decreasing τ until ΔN_blobs(τ) is as close as
   // possible to Δmax", Δmax being "the maximum allowed ΔN_blobs"): the closest level up to and
-  // including the first one whose ΔN reaches Δmax. Not the closest over the whole sweep: going down into the
-  // noise, ΔN rises past Δmax to a peak and then falls back through Δmax as noise blobs merge
+  // including the first one whose ΔN reaches Δmax. Not the closest over the whole sweep: going down
+  // into the noise, ΔN rises past Δmax to a peak and then falls back through Δmax as noise blobs merge
   // (e.g. ΔN = 2566, 3389, ..., 5775, ..., 3265 on a 4096² simulation with Δmax 3200), and a
   // whole-sweep minimum can land on that falling side, tens of thousands of noise blobs deep.
   let best = 1;
