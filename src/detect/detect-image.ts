@@ -55,6 +55,11 @@ export interface DetectImageOptions {
   provenance?: Provenance;
   /** Progress: called after each tile. */
   onTile?: (done: number, total: number) => void;
+  /**
+   * Called once the CNN map is complete, before TBD: `detect` closes the worker pool here after
+   * the last image, so the workers' memory is given back before TBD's peak (issue 5 memory).
+   */
+  onCnnDone?: () => Promise<void>;
 }
 
 export interface DetectImageResult {
@@ -145,6 +150,7 @@ export async function detectRows(source: RowSource, options: DetectImageOptions)
     // No spread (blank or constant image): nothing can be detected; the map is blank.
     cnn = { data: new Float32Array(width * height).fill(NaN), width, height };
   }
+  await options.onCnnDone?.();
   const t1 = performance.now();
   const tbd = thresholdedBlobDetection(cnn, options.tbd);
   const t2 = performance.now();
@@ -161,6 +167,7 @@ export async function detectRows(source: RowSource, options: DetectImageOptions)
     levels_per_decade: tbd.options.levelsPerDecade,
     decades: tbd.options.decades,
     connectivity: tbd.options.connectivity,
+    deblend: tbd.options.deblend,
     threshold: tbd.sweep.threshold,
     level: tbd.sweep.chosenIndex,
   };

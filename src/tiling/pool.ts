@@ -111,6 +111,7 @@ export function createTilePool(options: TilePoolOptions): TileExecutor {
   const capacity = options.workers + Math.max(1, options.maxQueue);
   let inFlight = 0;
   let closed = false;
+  let destroyed: Promise<void> | undefined;
   return {
     capacity,
     async runTile(request) {
@@ -128,8 +129,11 @@ export function createTilePool(options: TilePoolOptions): TileExecutor {
       }
     },
     async close() {
+      // Idempotent: detect closes the pool as soon as the last image's CNN is done (its workers'
+      // memory is not needed for TBD), and again on the way out.
       closed = true;
-      await piscina.destroy();
+      destroyed ??= piscina.destroy();
+      await destroyed;
     },
   };
 }

@@ -48,6 +48,25 @@ describe('detectImage with a box-smoothing stand-in CNN', () => {
     expect(runtime.calls).toBe(result.plan!.tiles.length);
   });
 
+  test('onCnnDone runs once, after the last tile and before the catalogue; closing the executor there loses nothing', async () => {
+    const runtime = boxSmoothRuntime();
+    const executor = createSerialExecutor(runtime);
+    const seen: number[] = [];
+    const base = { imageId: 'field', tile: 96, overlap: 16, tbd: { ...TBD, deblend: 0.05 }, noise: { estimator: 'global' as const, sigma: 1 } };
+    const withHook = await detectImage(field, {
+      ...base,
+      executor,
+      onCnnDone: async () => {
+        seen.push(runtime.calls);
+        await executor.close();
+      },
+    });
+    const plain = await detectImage(field, { ...base, executor: createSerialExecutor(boxSmoothRuntime()) });
+    expect(seen).toEqual([withHook.plan!.tiles.length]);
+    expect(withHook.table.columns.x).toEqual(plain.table.columns.x);
+    expect(JSON.parse(withHook.table.metadata[META.tbd])).toMatchObject({ deblend: 0.05 });
+  });
+
   test('the tile size does not change the catalogue (seams vanish before TBD)', async () => {
     const run = (tile: number) => detectImage(field, { imageId: 'f', executor: createSerialExecutor(boxSmoothRuntime()), tile, overlap: 16, tbd: TBD });
     const [small, large] = await Promise.all([run(96), run(512)]);

@@ -144,6 +144,8 @@ export async function runDetect(images: string[], opts: DetectCliOptions): Promi
           progress ??= createProgress(`CNN ${path.basename(image)}`, total, { quiet: opts.quiet });
           progress.update(done);
         },
+        // After the last image's CNN the workers are idle: free their memory before TBD.
+        onCnnDone: i === images.length - 1 ? () => executor.close() : undefined,
       });
       progress?.stop();
       if (result.wcsProblem) log(`warning: ${image}: no usable WCS (${result.wcsProblem}); ra_deg/dec_deg are NaN`);
