@@ -22,6 +22,7 @@
  */
 import type { Image } from '../core/image';
 import type { BlobColumns, CentreMethod } from './tbd';
+import { touchesEdgeOrBlank } from './blob-edge';
 
 /** Statistics of one component at the moment it meets another (a snapshot). */
 interface Snapshots {
@@ -266,12 +267,6 @@ function activationOrder(data: Float32Array, ids: Int32Array): Int32Array {
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = keys[i] % MAX_SPLIT_AREA;
   return order;
-}
-
-function touchesEdgeOrBlank(data: Float32Array, width: number, height: number, x: number, y: number): boolean {
-  if (x === 0 || y === 0 || x === width - 1 || y === height - 1) return true;
-  const p = y * width + x;
-  return !Number.isFinite(data[p - 1]) || !Number.isFinite(data[p + 1]) || !Number.isFinite(data[p - width]) || !Number.isFinite(data[p + width]);
 }
 
 /**

@@ -31,6 +31,7 @@
  */
 import type { Image } from '../core/image';
 import { UserInputError } from '../core/errors';
+import { touchesEdgeOrBlank } from './blob-edge';
 import { deblendBlobs } from './deblend';
 
 /** How a blob's position is defined (paper eqs. 4–6). */
@@ -1028,10 +1029,7 @@ function measureBlobs(state: SweepState, k: number, options: ResolvedTbdOptions)
         sums.peak[b] = v;
         sums.peakPixel[b] = p;
       }
-      if (sums.edge[b] === 0) {
-        if (x === 0 || y === 0 || x === width - 1 || y === height - 1) sums.edge[b] = 1;
-        else if (!Number.isFinite(data[p - 1]) || !Number.isFinite(data[p + 1]) || !Number.isFinite(data[p - width]) || !Number.isFinite(data[p + width])) sums.edge[b] = 1;
-      }
+      if (sums.edge[b] === 0 && touchesEdgeOrBlank(data, width, height, x, y)) sums.edge[b] = 1;
     }
     return true;
   });
